@@ -1,0 +1,152 @@
+/**
+ * @module `npm run bench:kafka`: Tributary over the Kafka protocol (`tributary broker start` as a child process,
+ * clients here: Tributary's Kafka client on @platformatic/kafka, and kcat/librdkafka) side by side
+ * with Redis Streams and NATS JetStream, in one run. Throughput (records/s, MB/s, broker and client
+ * CPU) and produce-to-consume latency (p50/p99) at a fixed rate. Prints Markdown tables.
+ *
+ *   --records N          records per throughput run (default 1,000,000)
+ *   --peer-records N     records per peer throughput run (default 1,000,000)
+ *   --record-bytes N     record value size (default 100)
+ *   --batch N            records per send of the in-process clients (default 1000)
+ *   --rate N             records/s of the latency runs (default 50,000)
+ *   --latency-seconds S  length of each latency run (default 10)
+ *   --skip-peers         Tributary only
+ *   --skip-kcat          no kcat runs
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { benchNatsJetStream, benchRedisStreams } from '../broker/peers.ts'
+import { type BenchResult, machineLine } from '../broker/report.ts'
+import { pidOf, processCpuSeconds } from './cpu.ts'
+import { type LatencyResult, latencyKcat, latencyNats, latencyRedis, latencyTributary } from './latency.ts'
+import { type CpuResult, type Target, benchKafkaClient, benchKcat } from './throughput.ts'
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    'peer-records': { type: 'string', default: '1000000' },
+    'record-bytes': { type: 'string', default: '100' },
+    batch: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '50000' },
+    'latency-seconds': { type: 'string', default: '10' },
+    'skip-peers': { type: 'boolean', default: false },
+    'skip-kcat': { type: 'boolean', default: false },
+  },
+  strict: true,
+})
+
+const numbers = {
+  records: Number(values.records),
+  'peer-records': Number(values['peer-records']),
+  'record-bytes': Number(values['record-bytes']),
+  batch: Number(values.batch),
+  rate: Number(values.rate),
+  'latency-seconds': Number(values['latency-seconds']),
+}
+for (const [name, v] of Object.entries(numbers)) {
+  if (!Number.isInteger(v) || v <= 0) {
+    console.error(`bench:kafka: --${name} must be a positive integer`)
+    process.exit(2)
+  }
+}
+const { records, batch, rate } = numbers
+const peerRecords = numbers['peer-records']
+const recordBytes = numbers['record-bytes']
+const latencySeconds = numbers['latency-seconds']
+
+/** Starts `tributary broker start` on a fresh data directory and a free port; resolves once it listens. */
+async function startBroker(dataDir: string): Promise<{ target: Target; stop(): Promise<void> }> {
+  const cli = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url))
+  const child = spawn(process.execPath, [cli, 'broker', 'start', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout })
+    lines.on('line', (line) => {
+      const m = /^Listening on [^ ]+:(\d+) /.exec(line)
+      if (m !== null) resolve(Number(m[1]))
+    })
+    child.once('exit', (code) => reject(new Error(`tributary broker start exited (${code}) before listening`)))
+  })
+  return {
+    target: { bootstrap: `127.0.0.1:${port}`, brokerPid: child.pid as number },
+    async stop() {
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+// A peer client's stray rejection (e.g. a publish timing out after its run failed) must not end the whole run.
+process.on('unhandledRejection', (err) => process.stderr.write(`unhandled rejection: ${(err as Error).message}\n`))
+
+const throughput: (CpuResult | BenchResult)[] = []
+const latency: LatencyResult[] = []
+async function step<T>(label: string, into: T[], fn: () => Promise<T[]>): Promise<void> {
+  process.stderr.write(`running ${label}...\n`)
+  try {
+    into.push(...(await fn()))
+  } catch (err) {
+    process.stderr.write(`${label} failed: ${(err as Error).message}\n`)
+  }
+}
+
+/** Runs a peer throughput benchmark, adding the peer server's CPU over produce and consume together. */
+async function peer(server: string, fn: () => Promise<BenchResult[]>): Promise<CpuResult[]> {
+  const pid = pidOf(server)
+  const before = pid === undefined ? undefined : processCpuSeconds(pid)
+  const rows: CpuResult[] = await fn()
+  if (pid !== undefined && before !== undefined && rows.length > 0) {
+    const cpu = processCpuSeconds(pid) - before
+    // One figure for both phases: the peer helpers time them back to back.
+    for (const r of rows) r.brokerCpu = cpu / rows.length
+  }
+  return rows
+}
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'tributary-bench-kafka-'))
+try {
+  const broker = await startBroker(path.join(work, 'data'))
+  try {
+    await step('Tributary: Kafka client (@platformatic/kafka)', throughput, () => benchKafkaClient(broker.target, records, recordBytes, batch))
+    if (!values['skip-kcat']) await step('Tributary: kcat', throughput, () => benchKcat(broker.target, records, recordBytes, path.join(work, 'records.txt')))
+    await step(`Tributary latency at ${rate}/s`, latency, async () => [await latencyTributary(broker.target, rate, latencySeconds, recordBytes)])
+    if (!values['skip-kcat']) await step(`Tributary latency with kcat at ${rate}/s`, latency, async () => [await latencyKcat(broker.target, rate, latencySeconds, recordBytes)])
+  } finally {
+    await broker.stop()
+  }
+  if (!values['skip-peers']) {
+    await step('Redis Streams', throughput, () => peer('redis-server', () => benchRedisStreams(peerRecords, recordBytes, batch)))
+    await step('NATS JetStream', throughput, () => peer('nats-server', () => benchNatsJetStream(peerRecords, recordBytes, batch)))
+    await step(`Redis Streams latency at ${rate}/s`, latency, async () => [await latencyRedis(rate, latencySeconds, recordBytes)])
+    await step(`NATS JetStream latency at ${rate}/s`, latency, async () => [await latencyNats(rate, latencySeconds, recordBytes)])
+  }
+} finally {
+  await rm(work, { recursive: true, force: true })
+}
+
+const fmt = (n: number | undefined, digits = 1): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits))
+
+console.log(`Machine: ${machineLine()}`)
+console.log(`Records of ${recordBytes} bytes, one partition/stream; in-process clients send ${batch} records per request.\n`)
+console.log('| system | phase | records | records/s | MB/s | broker CPU s | client CPU s | durability |')
+console.log('|---|---|---:|---:|---:|---:|---:|---|')
+for (const r of throughput as CpuResult[]) {
+  console.log(
+    `| ${r.system} | ${r.phase} | ${r.records.toLocaleString('en-US')} | ${Math.round(r.records / r.seconds).toLocaleString('en-US')} | ${fmt(r.bytes / r.seconds / 1e6)} | ${fmt(r.brokerCpu, 2)} | ${fmt(r.clientCpu, 2)} | ${r.durability} |`,
+  )
+}
+console.log('\nPeer broker CPU is the server process over produce and consume together, split evenly; peer client CPU is not measured.')
+console.log(`\nProduce-to-consume latency at ${rate.toLocaleString('en-US')} records/s for ${latencySeconds} s (first second not counted):\n`)
+console.log('| system | achieved records/s | records counted | p50 ms | p99 ms | max ms | broker CPU s/s | durability |')
+console.log('|---|---:|---:|---:|---:|---:|---:|---|')
+for (const l of latency) {
+  console.log(
+    `| ${l.system} | ${Math.round(l.achieved).toLocaleString('en-US')} | ${l.records.toLocaleString('en-US')} | ${fmt(l.p50, 2)} | ${fmt(l.p99, 2)} | ${fmt(l.max, 2)} | ${fmt(l.brokerCpuPerSecond, 2)} | ${l.durability} |`,
+  )
+}
+console.log('\nA system that cannot sustain the rate is throttled to at most one second of unacknowledged records; its achieved rate is lower.')

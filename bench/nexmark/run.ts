@@ -1,0 +1,111 @@
+/**
+ * @module `npm run bench:nexmark`: Nexmark queries on the embedded broker, topic to topic. The
+ * generator stage writes the events to `nexmark-events` first (its rate is reported apart); each
+ * query then runs as a bounded job over them; finally q0 runs unbounded behind a paced producer
+ * for its latency. Prints a Markdown table and the latency line.
+ *
+ *   --events N            events for q0-q2 (default 2,000,000)
+ *   --windowed-events N   events for q5, q11, q12 (default 1,000,000; their own topic)
+ *   --queries LIST        default q0,q1,q2,q5,q11,q12
+ *   --partitions P        partitions of every topic, so tasks per stage (default 4)
+ *   --workers W           run each query over W worker threads (default 0: on the main thread)
+ *   --latency-rate R      events/s of the paced q0 run (default 100,000)
+ *   --latency-seconds S   measured seconds of it (default 10, after 2 s of warm-up); 0 skips it
+ *   --dir PATH            where the broker's data directory goes (default the OS temp dir)
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { openEmbedded } from '../../src/client/embedded/index.ts'
+import { runLatency } from './latency.ts'
+import { loadEvents } from './load.ts'
+import { QUERIES, QUERY_NAMES, type QueryName } from './queries.ts'
+import { type Row, latencyLine, machineLine, toMarkdown } from './report.ts'
+import { runQuery } from './throughput.ts'
+import { EVENTS_TOPIC, INPUT_TOPIC_CONFIGS } from './topics.ts'
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '2000000' },
+    'windowed-events': { type: 'string', default: '1000000' },
+    queries: { type: 'string', default: QUERY_NAMES.join(',') },
+    partitions: { type: 'string', default: '4' },
+    workers: { type: 'string', default: '0' },
+    'latency-rate': { type: 'string', default: '100000' },
+    'latency-seconds': { type: 'string', default: '10' },
+    dir: { type: 'string', default: os.tmpdir() },
+  },
+  strict: true,
+})
+
+function count(name: string, min: number): number {
+  const v = Number((values as Record<string, string>)[name]?.replaceAll('_', '').replaceAll(',', ''))
+  if (!Number.isInteger(v) || v < min) {
+    console.error(`bench:nexmark: --${name} must be an integer >= ${min}`)
+    process.exit(2)
+  }
+  return v
+}
+
+const events = count('events', 1)
+const windowedEvents = count('windowed-events', 1)
+const partitions = count('partitions', 1)
+const workers = count('workers', 0)
+const latencyRate = count('latency-rate', 1)
+const latencySeconds = count('latency-seconds', 0)
+const queries = values.queries.split(',').map((q) => q.trim()).filter((q) => q !== '')
+for (const q of queries) {
+  if (!(QUERY_NAMES as readonly string[]).includes(q)) {
+    console.error(`bench:nexmark: unknown query ${q} (known: ${QUERY_NAMES.join(', ')})`)
+    process.exit(2)
+  }
+}
+const windowed = (q: string): boolean => QUERIES[q as QueryName].eventTime || q === 'q12'
+
+const loadAtStart = os.loadavg()[0] as number
+const dataDir = await mkdtemp(path.join(values.dir, 'tributary-nexmark-'))
+const { broker, client } = await openEmbedded({ dataDir })
+const rows: Row[] = []
+let latency: Awaited<ReturnType<typeof runLatency>> | undefined
+try {
+  const admin = client.admin()
+  // One topic per event count; the windowed one holds the first events of the same stream.
+  const topics = new Map<number, string>()
+  for (const q of queries) {
+    const n = windowed(q) ? windowedEvents : events
+    if (!topics.has(n)) topics.set(n, topics.size === 0 ? EVENTS_TOPIC : `${EVENTS_TOPIC}-${n}`)
+  }
+  for (const [n, topic] of topics) {
+    await admin.createTopics([{ name: topic, partitions, configs: INPUT_TOPIC_CONFIGS }])
+    process.stderr.write(`generating ${n.toLocaleString('en-US')} events into ${topic}...\n`)
+    const m = await loadEvents(client, topic, partitions, n)
+    if (rows.length === 0) rows.push({ name: 'generator → topic', ...m, notes: `JSON events into ${partitions} partitions` })
+  }
+  await admin.close()
+  for (const q of queries) {
+    const def = QUERIES[q as QueryName]
+    const n = windowed(q) ? windowedEvents : events
+    process.stderr.write(`running ${q} over ${n.toLocaleString('en-US')} events...\n`)
+    const r = await runQuery(client, { query: q as QueryName, job: `nexmark-${q}`, input: topics.get(n) as string, partitions, events: n, workers })
+    const notes = `${r.outputs.toLocaleString('en-US')} output records${q === 'q12' ? ' (windows still open at end of input are not emitted)' : ''}`
+    rows.push({ name: `${q} ${def.title}`, ...r, notes })
+  }
+  if (latencySeconds > 0) {
+    process.stderr.write(`running q0 at ${latencyRate.toLocaleString('en-US')} events/s for ${latencySeconds + 2} s...\n`)
+    latency = await runLatency(client, { rate: latencyRate, seconds: latencySeconds, warmupSeconds: 2, partitions, sinkDelayMs: 0 })
+  }
+} catch (err) {
+  console.error('bench:nexmark failed:', err)
+  process.exitCode = 1
+} finally {
+  await client.close().catch((err: unknown) => console.error('closing the client:', err))
+  await broker.close().catch((err: unknown) => console.error('closing the broker:', err))
+  await rm(dataDir, { recursive: true, force: true })
+}
+
+console.log(`Machine: ${machineLine()}; load average ${loadAtStart.toFixed(2)} at start`)
+const threads = workers === 0 ? 'one event loop, keyBy in memory' : `${workers} worker threads through a remote client, keyBy through repartition topics`
+console.log(`Embedded broker, ${partitions} partitions per topic (one task per partition; ${threads}), JSON events.\n`)
+console.log(toMarkdown(rows))
+if (latency !== undefined) console.log(`\n${latencyLine(latency, latencyRate)}`)
