@@ -194,3 +194,23 @@ export async function storedBatches(b: RunningBroker, topic: string, partition: 
   }
   return out
 }
+
+/**
+ * Consumer groups deliver at least once: after a rebalance a member resumes from the last committed
+ * offset, so records read but not yet auto-committed come again (a client that rejoins twice, as
+ * platformatic may after a failed auto-commit, rebalances twice, as it would on Kafka). What must
+ * hold: every expected value was delivered, and a value seen twice is the same stored record
+ * (same partition and offset), never a second copy in the log.
+ */
+export function assertDeliveredAtLeastOnce(seen: readonly { partition: number; offset: number; value: string }[], expected: readonly string[]): void {
+  const wanted = new Set(expected)
+  const positionOf = new Map<string, string>()
+  for (const s of seen) {
+    if (!wanted.has(s.value)) continue
+    const position = `${s.partition}/${s.offset}`
+    const first = positionOf.get(s.value)
+    assert.ok(first === undefined || first === position, `${s.value} was delivered from ${first} and from ${position}`)
+    positionOf.set(s.value, position)
+  }
+  assert.deepEqual([...positionOf.keys()].sort(), [...wanted].sort())
+}
