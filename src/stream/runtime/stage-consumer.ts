@@ -24,6 +24,12 @@ import { NO_TIMESTAMP } from './stream-operator.ts'
 import { type StreamTask } from './task.ts'
 
 const COMMIT_INTERVAL_MS = 1000
+/**
+ * Heartbeat of a job with several instances. A member learns that others joined (and rejoins) at
+ * its next heartbeat; with the 3 s default, a parallel job would wait that long before any task
+ * starts. Heartbeats are cheap local calls of the consumer's client.
+ */
+const PEER_HEARTBEAT_MS = 100
 
 export type TopicInput =
   | { kind: 'source'; input: number; spec: TopicSourceSpec; partitions: number }
@@ -111,6 +117,7 @@ export class StageConsumer {
       clientId: `${o.job}-stage-${o.stage.id}`,
       autoOffsetReset: this.#sources.some((s) => s.spec.startFrom === 'latest') ? 'latest' : 'earliest',
       autoCommit: false,
+      ...(o.members > 1 ? { heartbeatIntervalMs: PEER_HEARTBEAT_MS } : {}),
       rebalanceListener: {
         onPartitionsAssigned: (tps) => this.#assigned(tps),
         onPartitionsRevoked: (tps) => this.#revoked(tps),
