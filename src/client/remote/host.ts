@@ -19,7 +19,8 @@ export interface ClientHost {
   close(): Promise<void>
 }
 
-type Served = { kind: 'producer'; producer: Producer; sends: Map<number, AbortController> } | { kind: 'consumer'; consumer: HostConsumer } | { kind: 'admin'; admin: Admin }
+/** `last`: the producer's latest send; the next one starts after it, so overlapping sends keep their order. */
+type Served = { kind: 'producer'; producer: Producer; sends: Map<number, AbortController>; last: Promise<unknown> } | { kind: 'consumer'; consumer: HostConsumer } | { kind: 'admin'; admin: Admin }
 
 /** Serves `client` to the remote client at the other end of `port`. */
 export function serveClient(client: Client, port: MessagePort): ClientHost {
@@ -100,7 +101,7 @@ class Host {
     const a = m.args
     switch (m.op) {
       case Op.PRODUCER:
-        return this.#create(m.target, () => ({ kind: 'producer', producer: this.#client.producer(a[0] as ProducerOptions), sends: new Map() }))
+        return this.#create(m.target, () => ({ kind: 'producer', producer: this.#client.producer(a[0] as ProducerOptions), sends: new Map(), last: Promise.resolve() }))
       case Op.CONSUMER:
         return this.#create(m.target, () => ({
           kind: 'consumer',
@@ -139,8 +140,10 @@ class Host {
     const records = unpackProducerRecords({ topics: m.args[0] as string[], bytes: m.args[1] as ArrayBuffer })
     const abort = new AbortController()
     s.sends.set(m.id, abort)
+    const send = s.last.then(() => s.producer.send(records, { signal: abort.signal }))
+    s.last = send.catch(() => undefined)
     try {
-      return await s.producer.send(records, { signal: abort.signal })
+      return await send
     } finally {
       s.sends.delete(m.id)
     }

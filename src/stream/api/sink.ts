@@ -1,8 +1,10 @@
 /**
  * @module Sinks: a small interface the runtime drives in batches. The runtime buffers a task's
  * output and calls `write` when `maxRecords` are buffered or `maxDelayMs` of processing time passed
- * since the first buffered record, whichever comes first (and at end of input). It awaits each
- * write before handing more input to the task, so a slow sink slows the sources (backpressure).
+ * since the first buffered record, whichever comes first (and at end of input). Up to `maxInFlight`
+ * writes may be under way (default 1); beyond that the task waits before taking more input, so a
+ * slow sink slows the sources (backpressure). Offsets are committed, and a bounded job ends, only
+ * once every write issued before finished.
  * Database sinks implement the same two methods.
  */
 import { type Clock } from '../../util/clock.ts'
@@ -10,9 +12,16 @@ import { type Clock } from '../../util/clock.ts'
 export interface SinkBatching {
   maxRecords: number
   maxDelayMs: number
+  /**
+   * Writes under way at once. Above 1 a write starts before the previous ones finished, so the
+   * sink must keep their order itself: a topic sink over the embedded client or over the remote
+   * client of a worker thread does (its host runs a producer's sends one after the other); keep 1
+   * for a Kafka producer without idempotence. Hides the round trip of a remote producer.
+   */
+  maxInFlight: number
 }
 
-export const DEFAULT_SINK_BATCHING: SinkBatching = { maxRecords: 1000, maxDelayMs: 500 }
+export const DEFAULT_SINK_BATCHING: SinkBatching = { maxRecords: 1000, maxDelayMs: 500, maxInFlight: 1 }
 
 export interface SinkContext {
   readonly jobName: string
@@ -39,7 +48,7 @@ export interface Sink<T> {
 export class CollectingSink<T> implements Sink<T> {
   readonly name: string
   /** Writes as soon as a batch arrives, so results are visible right after processing. */
-  readonly batching: SinkBatching = { maxRecords: 1, maxDelayMs: 0 }
+  readonly batching: SinkBatching = { maxRecords: 1, maxDelayMs: 0, maxInFlight: 1 }
   readonly values: T[] = []
   readonly timestamps: number[] = []
 
@@ -76,7 +85,7 @@ export interface ConsoleSinkOptions<T> {
 
 export class ConsoleSink<T> implements Sink<T> {
   readonly name = 'console'
-  readonly batching: SinkBatching = { maxRecords: 1, maxDelayMs: 0 }
+  readonly batching: SinkBatching = { maxRecords: 1, maxDelayMs: 0, maxInFlight: 1 }
   readonly #options: ConsoleSinkOptions<T>
 
   constructor(options: ConsoleSinkOptions<T> = {}) {

@@ -4,17 +4,19 @@ import { ManualClock } from '../../util/clock.ts'
 import { ConsoleSink, type Sink, type SinkWriter } from '../api/sink.ts'
 import { StreamEnvironment } from '../api/stream-environment.ts'
 import { TestPipelineDriver } from '../testing/test-pipeline-driver.ts'
+import { Counters } from './metrics.ts'
+import { SinkOperator } from './sink-operator.ts'
 
 /** Records every write() call with the clock time it happened at. */
 class RecordingSink<T> implements Sink<T> {
   readonly name = 'recording'
-  readonly batching: { maxRecords: number; maxDelayMs: number }
+  readonly batching: { maxRecords: number; maxDelayMs: number; maxInFlight: number }
   readonly writes: { at: number; values: T[] }[] = []
   readonly #clock: ManualClock
 
   constructor(clock: ManualClock, maxRecords: number, maxDelayMs: number) {
     this.#clock = clock
-    this.batching = { maxRecords, maxDelayMs }
+    this.batching = { maxRecords, maxDelayMs, maxInFlight: 1 }
   }
 
   createWriter(): SinkWriter<T> {
@@ -105,4 +107,60 @@ test('console sink prints one JSON line per element, with the task index when pa
   env.fromCollection([{ a: 1 }, { a: 2 }], { partitions: 2 }).sinkTo(new ConsoleSink({ prefix: 'out', write: (s) => lines.push(...s.trimEnd().split('\n')) }))
   await env.execute('console').done
   assert.deepEqual(lines.sort(), ['out 0> {"a":1}', 'out 1> {"a":2}'])
+})
+
+test('maxInFlight: writes overlap up to the limit, in order; commits and the end wait for all of them', async () => {
+  const started: number[][] = []
+  const finish: (() => void)[] = []
+  const sink: Sink<number> = {
+    name: 'slow',
+    batching: { maxRecords: 1, maxDelayMs: 0, maxInFlight: 2 },
+    createWriter: () => ({
+      write: (values) => {
+        started.push([...values])
+        return new Promise<void>((resolve) => finish.push(resolve))
+      },
+    }),
+  }
+  const op = new SinkOperator(sink)
+  const clock = new ManualClock(0)
+  op.open({ clock, jobName: 'j', operatorName: 'slow', taskIndex: 0, taskCount: 1, metrics: new Counters(), output: undefined as never, createKeyedStateBackend: () => undefined as never })
+  op.processBatch(0, [1], [0])
+  assert.equal(op.pending(), undefined, 'one write under way: more input is taken')
+  op.processBatch(0, [2], [0])
+  const full = op.pending()
+  assert.ok(full !== undefined, 'two under way: the task waits')
+  op.processBatch(0, [3], [0])
+  assert.deepEqual(started, [[1], [2]], 'the third write waits for a free slot')
+  let allDone = false
+  void op.flushed()?.then(() => (allDone = true))
+  ;(finish.shift() as () => void)()
+  await full
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(started, [[1], [2]], 'the third write starts after the newest, keeping the order')
+  ;(finish.shift() as () => void)()
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(started, [[1], [2], [3]])
+  assert.equal(allDone, false, 'flushed() covers the writes issued before it')
+  ;(finish.shift() as () => void)()
+  await new Promise((r) => setImmediate(r))
+  assert.equal(allDone, true)
+  assert.equal(op.flushed(), undefined)
+})
+
+test('maxInFlight: a failed write fails the next pending() and close()', async () => {
+  let fail: ((err: Error) => void) | undefined
+  const sink: Sink<number> = {
+    name: 'failing',
+    batching: { maxRecords: 1, maxDelayMs: 0, maxInFlight: 4 },
+    createWriter: () => ({ write: () => new Promise<void>((_, reject) => (fail = reject)) }),
+  }
+  const op = new SinkOperator(sink)
+  op.open({ clock: new ManualClock(0), jobName: 'j', operatorName: 'failing', taskIndex: 0, taskCount: 1, metrics: new Counters(), output: undefined as never, createKeyedStateBackend: () => undefined as never })
+  op.processBatch(0, [1], [0])
+  assert.equal(op.pending(), undefined)
+  ;(fail as (err: Error) => void)(new Error('disk full'))
+  await new Promise((r) => setImmediate(r))
+  await assert.rejects(op.pending() as Promise<void>, /disk full/)
+  await assert.rejects(async () => op.close(), /disk full/)
 })

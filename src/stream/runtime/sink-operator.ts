@@ -1,8 +1,10 @@
 /**
  * @module Drives a Sink: buffers the task's records and writes them when the batch is full or the
  * oldest buffered record waited maxDelayMs (processing time), whichever first, and at end of
- * input, and before input offsets are committed. At most one write is in flight; the task awaits
- * `pending()` before taking more input.
+ * input, and before input offsets are committed. Up to `maxInFlight` writes are under way, issued
+ * in order; `pending()` (awaited by the task before more input) resolves once fewer are, and
+ * `flushed()` (before commits and at the end) once all are done. A failed write fails the task at
+ * its next pending(), flushed() or close().
  */
 import { type Sink, type SinkBatching, type SinkWriter, DEFAULT_SINK_BATCHING } from '../api/sink.ts'
 import { Metric } from './metrics.ts'
@@ -15,7 +17,9 @@ export class SinkOperator extends AbstractStreamOperator {
   #values: unknown[] = []
   #timestamps: number[] = []
   #firstBufferedAt = Number.POSITIVE_INFINITY
-  #inflight: Promise<void> | undefined
+  /** Writes under way, oldest first; each settles (never rejects) once its write is done. */
+  readonly #inflight: Promise<void>[] = []
+  #failure: { error: unknown } | undefined
 
   constructor(sink: Sink<unknown>) {
     super()
@@ -62,7 +66,16 @@ export class SinkOperator extends AbstractStreamOperator {
   }
 
   override pending(): Promise<void> | undefined {
-    return this.#inflight
+    if (this.#failure !== undefined) return Promise.reject(this.#failure.error)
+    if (this.#inflight.length < this.#batching.maxInFlight) return undefined
+    return this.#settled(this.#inflight[0] as Promise<void>)
+  }
+
+  override flushed(): Promise<void> | undefined {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure.error)
+    const n = this.#inflight.length
+    if (n === 0) return undefined
+    return this.#settled(n === 1 ? (this.#inflight[0] as Promise<void>) : Promise.all(this.#inflight).then(() => undefined))
   }
 
   /** Offsets are committed only for input whose output was written, so the buffer goes out first. */
@@ -79,25 +92,50 @@ export class SinkOperator extends AbstractStreamOperator {
     this.#firstBufferedAt = Number.POSITIVE_INFINITY
     this.ctx.metrics.inc(Metric.RECORDS_WRITTEN, values.length)
     this.ctx.metrics.inc(Metric.SINK_FLUSHES)
-    const previous = this.#inflight
-    if (previous === undefined) {
-      const r = this.#writer.write(values, timestamps)
+    const inflight = this.#inflight
+    if (inflight.length < this.#batching.maxInFlight) {
+      let r: Promise<void> | void
+      try {
+        r = this.#writer.write(values, timestamps)
+      } catch (err) {
+        this.#failure ??= { error: err }
+        return
+      }
       if (r !== undefined) this.#track(r)
       return
     }
-    this.#track(previous.then(() => this.#writer.write(values, timestamps)))
+    // Full: this write starts after the newest one, so writes stay in order.
+    this.#track((inflight[inflight.length - 1] as Promise<void>).then(() => this.#writer.write(values, timestamps)))
   }
 
   #track(p: Promise<void>): void {
-    const tracked: Promise<void> = p.then(() => {
-      if (this.#inflight === tracked) this.#inflight = undefined
+    const tracked: Promise<void> = p.then(
+      () => this.#done(tracked),
+      (err: unknown) => {
+        this.#failure ??= { error: err }
+        this.#done(tracked)
+      },
+    )
+    this.#inflight.push(tracked)
+  }
+
+  #done(p: Promise<void>): void {
+    const i = this.#inflight.indexOf(p)
+    if (i >= 0) this.#inflight.splice(i, 1)
+  }
+
+  /** Resolves when `p` did, rejecting if a write failed meanwhile. */
+  #settled(p: Promise<void>): Promise<void> {
+    return p.then(() => {
+      if (this.#failure !== undefined) throw this.#failure.error
     })
-    this.#inflight = tracked
   }
 
   override async close(): Promise<void> {
     this.#flush()
-    if (this.#inflight !== undefined) await this.#inflight
+    const all = this.flushed()
+    if (all !== undefined) await all
+    if (this.#failure !== undefined) throw this.#failure.error
     await this.#writer?.close?.()
   }
 }

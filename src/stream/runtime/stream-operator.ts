@@ -46,6 +46,8 @@ export interface StreamOperator {
   endInput(): void
   /** Asynchronous work (sink writes, exchange sends) the task awaits before taking more input. */
   pending(): Promise<void> | undefined
+  /** All asynchronous work issued so far (a sink may have several writes under way): before commits and at the end. */
+  flushed(): Promise<void> | undefined
   /** Starts writing output held across batches (sink buffers): input offsets are about to be committed. */
   prepareCommit(): void
   close(): Promise<void> | void
@@ -82,6 +84,10 @@ export abstract class AbstractStreamOperator implements StreamOperator {
 
   pending(): Promise<void> | undefined {
     return undefined
+  }
+
+  flushed(): Promise<void> | undefined {
+    return this.pending()
   }
 
   prepareCommit(): void {}

@@ -175,7 +175,8 @@ export class StreamTask {
       // The letter left the mailbox: a writer may add one while this one is processed.
       this.#signalSpace()
       this.#handle(letter)
-      const p = this.pending()
+      // The end of an input may finish the task: everything written must be done by then.
+      const p = letter.kind === 'end' ? this.flushed() : this.pending()
       if (p !== undefined) await p
       letter.onDone?.()
     }
@@ -198,14 +199,24 @@ export class StreamTask {
   /** Makes operators write out what they buffer across batches; resolves once written. */
   prepareCommit(): Promise<void> | undefined {
     for (const n of this.nodes) n.operator.prepareCommit()
-    return this.pending()
+    return this.flushed()
   }
 
+  /** Resolves when every operator can take more input. */
   pending(): Promise<void> | undefined {
+    return this.#wait(false)
+  }
+
+  /** Resolves when all asynchronous work issued so far is done. */
+  flushed(): Promise<void> | undefined {
+    return this.#wait(true)
+  }
+
+  #wait(all: boolean): Promise<void> | undefined {
     let one: Promise<void> | undefined
     let many: Promise<void>[] | undefined
     for (const n of this.nodes) {
-      const p = n.operator.pending()
+      const p = all ? n.operator.flushed() : n.operator.pending()
       if (p === undefined) continue
       if (one === undefined) one = p
       else (many ??= [one]).push(p)

@@ -132,7 +132,7 @@ export class TestPipelineDriver {
       for (const t of this.#tasks()) {
         if (t.nextProcessingTime() > now) continue
         t.advanceProcessingTime(now)
-        const p = t.pending()
+        const p = t.flushed()
         if (p !== undefined) await p
       }
       await this.settle()
