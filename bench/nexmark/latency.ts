@@ -9,7 +9,9 @@ import { type Client, type ProducerRecord } from '../../src/client/types.ts'
 import { StreamEnvironment } from '../../src/stream/api/stream-environment.ts'
 import { type NexmarkEvent, NexmarkGenerator } from '../../src/stream/generators/nexmark.ts'
 import { type Measured, measure } from './measure.ts'
+import { type EventFormatName, eventFormat, resultFormat } from './event-format.ts'
 import { buildNexmarkPipeline } from './pipeline.ts'
+import { QUERIES } from './queries.ts'
 import { INPUT_TOPIC_CONFIGS, OUTPUT_TOPIC_CONFIGS } from './topics.ts'
 
 export interface LatencyOptions {
@@ -19,6 +21,7 @@ export interface LatencyOptions {
   partitions: number
   /** The sink's flush delay: 0 writes as soon as the task's mailbox is drained. */
   sinkDelayMs: number
+  format: EventFormatName
 }
 
 export interface LatencyResult extends Measured {
@@ -63,7 +66,11 @@ export async function runLatency(client: Client, options: LatencyOptions): Promi
   await admin.close()
 
   const env = StreamEnvironment.create({ client, repartition: 'memory' })
-  buildNexmarkPipeline(env, { args: { query: 'q0', input: IN, output: OUT, bounded: false, batching: { maxRecords: 2048, maxDelayMs: options.sinkDelayMs } } })
+  const { format } = options
+  buildNexmarkPipeline(env, { args: { query: 'q0', input: IN, output: OUT, bounded: false, batching: { maxRecords: 2048, maxDelayMs: options.sinkDelayMs }, format } })
+  const events = eventFormat(format)
+  const results = resultFormat<{ dateTime: number }>(format, QUERIES.q0.result)
+  const outputTime = format === 'json' ? dateTimeOf : (value: Buffer): number => results.deserialize(value).dateTime
   const job = env.execute('nexmark-q0-latency')
 
   const total = Math.ceil(rate * (seconds + warmupSeconds))
@@ -81,7 +88,7 @@ export async function runLatency(client: Client, options: LatencyOptions): Promi
     for await (const batch of consumer.batches({ signal: stop.signal })) {
       const now = nowMs()
       for (const r of batch.records) {
-        const t = dateTimeOf(r.value as Buffer)
+        const t = outputTime(r.value as Buffer)
         if (t >= measureFrom && samples < latencies.length) latencies[samples++] = now - t
       }
       seen += batch.records.length
@@ -91,7 +98,7 @@ export async function runLatency(client: Client, options: LatencyOptions): Promi
 
   const generator = new NexmarkGenerator()
   const producer = client.producer({ acks: 1 })
-  const events: NexmarkEvent[] = new Array(MAX_SEND)
+  const batch: NexmarkEvent[] = new Array(MAX_SEND)
   const m = await measure(total, async () => {
     const start = nowMs()
     measureFrom = start + warmupSeconds * 1000
@@ -102,14 +109,14 @@ export async function runLatency(client: Client, options: LatencyOptions): Promi
         await new Promise<void>((resolve) => setTimeout(resolve, 1))
         continue
       }
-      const n = generator.nextBatch(Math.min(due, MAX_SEND), events)
+      const n = generator.nextBatch(Math.min(due, MAX_SEND), batch)
       const t = nowMs()
       const records: ProducerRecord[] = new Array(n)
       for (let i = 0; i < n; i++) {
-        const e = events[i] as NexmarkEvent
+        const e = batch[i] as NexmarkEvent
         e.dateTime = t
         if (e.type === 'bid') bids++
-        records[i] = { topic: IN, partition: (produced + i) % partitions, value: JSON.stringify(e), timestamp: Math.floor(t) }
+        records[i] = { topic: IN, partition: (produced + i) % partitions, value: events.serialize(e), timestamp: Math.floor(t) }
       }
       produced += n
       const send = producer.send(records)

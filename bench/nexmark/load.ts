@@ -1,11 +1,12 @@
 /**
- * @module The generator stage: Nexmark events as JSON into a topic, before any query runs, so the
+ * @module The generator stage: Nexmark events (row format or JSON) into a topic, before any query runs, so the
  * queries measure reading and processing only. Events go round-robin over the partitions (each
  * partition's event times then rise together, which keeps the per-partition watermarks close) and
  * carry their event time (`dateTime`) as the record timestamp. Sends of 2,048 events per partition.
  */
 import { type Client, type ProducerRecord } from '../../src/client/types.ts'
 import { type NexmarkEvent, NexmarkGenerator } from '../../src/stream/generators/nexmark.ts'
+import { type EventFormatName, eventFormat } from './event-format.ts'
 import { type Measured, measure } from './measure.ts'
 
 /** Events per partition per send (well under the 1 MiB max.message.bytes of a batch). */
@@ -14,7 +15,8 @@ const PER_PARTITION = 2048
 const IN_FLIGHT = 4
 
 /** Writes events 0..count-1 of the default Nexmark stream (seed 0) to `topic`. */
-export async function loadEvents(client: Client, topic: string, partitions: number, count: number): Promise<Measured> {
+export async function loadEvents(client: Client, topic: string, partitions: number, count: number, formatName: EventFormatName): Promise<Measured> {
+  const format = eventFormat(formatName)
   const producer = client.producer({ acks: 1 })
   const generator = new NexmarkGenerator({ maxEvents: count })
   const chunk = PER_PARTITION * partitions
@@ -29,7 +31,7 @@ export async function loadEvents(client: Client, topic: string, partitions: numb
         const records: ProducerRecord[] = new Array(n)
         for (let i = 0; i < n; i++) {
           const e = events[i] as NexmarkEvent
-          records[i] = { topic, partition: (sent + i) % partitions, value: JSON.stringify(e), timestamp: e.dateTime }
+          records[i] = { topic, partition: (sent + i) % partitions, value: format.serialize(e), timestamp: e.dateTime }
         }
         sent += n
         const send = producer.send(records)

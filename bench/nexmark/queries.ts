@@ -8,7 +8,7 @@ import { count } from '../../src/stream/api/aggregates/basic.ts'
 import { type WindowResult } from '../../src/stream/api/changelog.ts'
 import { type DataStream } from '../../src/stream/api/data-stream.ts'
 import { type SinkBatching } from '../../src/stream/api/sink.ts'
-import { jsonFormat } from '../../src/stream/api/formats.ts'
+import { type RowSchema } from '../../src/stream/api/row-format.ts'
 import { type TimeWindow } from '../../src/stream/api/window.ts'
 import {
   EventTimeSessionWindows,
@@ -17,6 +17,7 @@ import {
   TumblingProcessingTimeWindows,
 } from '../../src/stream/api/window-assigner.ts'
 import { type NexmarkBid, type NexmarkEvent } from '../../src/stream/generators/nexmark.ts'
+import { type EventFormatName, resultFormat } from './event-format.ts'
 
 export const QUERY_NAMES = ['q0', 'q1', 'q2', 'q5', 'q11', 'q12'] as const
 export type QueryName = (typeof QUERY_NAMES)[number]
@@ -26,6 +27,8 @@ export interface QueryDefinition {
   title: string
   /** Needs event time: the source assigns `dateTime - 4 s` watermarks (the reference DDL). */
   eventTime: boolean
+  /** Fields of a result, for the row format. */
+  result: RowSchema
   /** Builds the pipeline from the decoded events to `sink(stream)`. */
   build(events: DataStream<NexmarkEvent>, output: Output): void
 }
@@ -36,13 +39,30 @@ export type Output = <T>(stream: DataStream<T>) => void
 export interface OutputOptions {
   topic: string
   batching: Partial<SinkBatching>
+  format: EventFormatName
+  result: RowSchema
 }
 
 export function toOutput(options: OutputOptions): Output {
   return (stream) => {
-    stream.toTopic(options.topic, { format: jsonFormat(), batching: options.batching }).name('sink')
+    stream.toTopic(options.topic, { format: resultFormat(options.format, options.result), batching: options.batching }).name('sink')
   }
 }
+
+const N = 'number'
+const BID_RESULT: RowSchema = [
+  ['auction', N],
+  ['bidder', N],
+  ['price', N],
+  ['dateTime', N],
+  ['extra', 'string'],
+]
+const COUNT_RESULT: RowSchema = [
+  ['bidder', N],
+  ['bid_count', N],
+  ['starttime', N],
+  ['endtime', N],
+]
 
 const isBid = (e: NexmarkEvent): boolean => e.type === 'bid'
 
@@ -79,6 +99,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q0',
     title: 'pass-through',
     eventTime: false,
+    result: BID_RESULT,
     build: (events, output) =>
       output(
         events.filter(isBid).map((e) => {
@@ -91,6 +112,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q1',
     title: 'currency conversion',
     eventTime: false,
+    result: BID_RESULT,
     // DECIMAL(23,3) of 0.908 * price: prices are integers, so price * 908 / 1000 has 3 decimals.
     build: (events, output) =>
       output(
@@ -104,6 +126,10 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q2',
     title: 'selection',
     eventTime: false,
+    result: [
+      ['auction', N],
+      ['price', N],
+    ],
     build: (events, output) =>
       output(
         events
@@ -118,6 +144,10 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q5',
     title: 'hot items',
     eventTime: true,
+    result: [
+      ['auction', N],
+      ['num', N],
+    ],
     // HOP(10 s, slide 2 s) count per auction; then per window the max count and the auctions
     // reaching it (the SQL's self-join on window and num >= maxn). Both keyBys run in memory.
     // Window results carry maxTimestamp = end - 1, so the 2 s tumbling window [end - 2 s, end)
@@ -145,6 +175,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q11',
     title: 'user sessions',
     eventTime: true,
+    result: COUNT_RESULT,
     build: (events, output) =>
       output(
         events
@@ -160,6 +191,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q12',
     title: 'processing-time windows',
     eventTime: false,
+    result: COUNT_RESULT,
     // Windows still open at end of input are not emitted: processing-time timers do not fire at
     // end of input (as in Flink's streaming mode), so a run shorter than 10 s may emit nothing.
     build: (events, output) =>

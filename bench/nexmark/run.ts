@@ -11,6 +11,7 @@
  *   --workers W           run each query over W worker threads (default 0: on the main thread)
  *   --latency-rate R      events/s of the paced q0 run (default 100,000)
  *   --latency-seconds S   measured seconds of it (default 10, after 2 s of warm-up); 0 skips it
+ *   --format F            row (default: compact binary rows) or json, for events and results
  *   --dir PATH            where the broker's data directory goes (default the OS temp dir)
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -18,6 +19,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { openEmbedded } from '../../src/client/embedded/index.ts'
+import { EVENT_FORMATS, type EventFormatName } from './event-format.ts'
 import { runLatency } from './latency.ts'
 import { loadEvents } from './load.ts'
 import { QUERIES, QUERY_NAMES, type QueryName } from './queries.ts'
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '0' },
     'latency-rate': { type: 'string', default: '100000' },
     'latency-seconds': { type: 'string', default: '10' },
+    format: { type: 'string', default: 'row' },
     dir: { type: 'string', default: os.tmpdir() },
   },
   strict: true,
@@ -61,6 +64,11 @@ for (const q of queries) {
     process.exit(2)
   }
 }
+if (!(EVENT_FORMATS as readonly string[]).includes(values.format)) {
+  console.error(`bench:nexmark: --format must be one of ${EVENT_FORMATS.join(', ')}`)
+  process.exit(2)
+}
+const format = values.format as EventFormatName
 const windowed = (q: string): boolean => QUERIES[q as QueryName].eventTime || q === 'q12'
 
 const loadAtStart = os.loadavg()[0] as number
@@ -79,21 +87,21 @@ try {
   for (const [n, topic] of topics) {
     await admin.createTopics([{ name: topic, partitions, configs: INPUT_TOPIC_CONFIGS }])
     process.stderr.write(`generating ${n.toLocaleString('en-US')} events into ${topic}...\n`)
-    const m = await loadEvents(client, topic, partitions, n)
-    if (rows.length === 0) rows.push({ name: 'generator → topic', ...m, notes: `JSON events into ${partitions} partitions` })
+    const m = await loadEvents(client, topic, partitions, n, format)
+    if (rows.length === 0) rows.push({ name: 'generator → topic', ...m, notes: `${format === 'json' ? 'JSON' : 'row-format'} events into ${partitions} partitions` })
   }
   await admin.close()
   for (const q of queries) {
     const def = QUERIES[q as QueryName]
     const n = windowed(q) ? windowedEvents : events
     process.stderr.write(`running ${q} over ${n.toLocaleString('en-US')} events...\n`)
-    const r = await runQuery(client, { query: q as QueryName, job: `nexmark-${q}`, input: topics.get(n) as string, partitions, events: n, workers })
+    const r = await runQuery(client, { query: q as QueryName, job: `nexmark-${q}`, input: topics.get(n) as string, partitions, events: n, workers, format })
     const notes = `${r.outputs.toLocaleString('en-US')} output records${q === 'q12' ? ' (windows still open at end of input are not emitted)' : ''}`
     rows.push({ name: `${q} ${def.title}`, ...r, notes })
   }
   if (latencySeconds > 0) {
     process.stderr.write(`running q0 at ${latencyRate.toLocaleString('en-US')} events/s for ${latencySeconds + 2} s...\n`)
-    latency = await runLatency(client, { rate: latencyRate, seconds: latencySeconds, warmupSeconds: 2, partitions, sinkDelayMs: 0 })
+    latency = await runLatency(client, { rate: latencyRate, seconds: latencySeconds, warmupSeconds: 2, partitions, sinkDelayMs: 0, format })
   }
 } catch (err) {
   console.error('bench:nexmark failed:', err)
@@ -106,6 +114,7 @@ try {
 
 console.log(`Machine: ${machineLine()}; load average ${loadAtStart.toFixed(2)} at start`)
 const threads = workers === 0 ? 'one event loop, keyBy in memory' : `${workers} worker threads through a remote client, keyBy through repartition topics`
-console.log(`Embedded broker, ${partitions} partitions per topic (one task per partition; ${threads}), JSON events.\n`)
+const encoding = format === 'json' ? 'JSON events and results' : 'events and results in the binary row format'
+console.log(`Embedded broker, ${partitions} partitions per topic (one task per partition; ${threads}), ${encoding}.\n`)
 console.log(toMarkdown(rows))
 if (latency !== undefined) console.log(`\n${latencyLine(latency, latencyRate)}`)

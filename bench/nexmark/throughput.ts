@@ -8,13 +8,14 @@ import { remoteClientTransport } from '../../src/client/remote/index.ts'
 import { type Client } from '../../src/client/types.ts'
 import { StreamEnvironment } from '../../src/stream/api/stream-environment.ts'
 import { runParallelJob } from '../../src/stream/parallel/parallel-job.ts'
+import { type EventFormatName } from './event-format.ts'
 import { type Measured, measure } from './measure.ts'
 import { type NexmarkJobArgs, buildNexmarkPipeline } from './pipeline.ts'
 import { type QueryName } from './queries.ts'
 import { OUTPUT_TOPIC_CONFIGS } from './topics.ts'
 
 /** Sink batches: many records per produce call, and below the 1 MiB max.message.bytes. */
-export const THROUGHPUT_SINK_BATCHING = { maxRecords: 2048, maxDelayMs: 100 }
+export const THROUGHPUT_SINK_BATCHING = { maxRecords: 2048, maxDelayMs: 100, maxInFlight: 4 }
 
 export interface QueryRun extends Measured {
   query: string
@@ -30,6 +31,7 @@ export interface QueryOptions {
   events: number
   /** 0: the job's tasks on this thread's event loop; else worker threads. */
   workers: number
+  format: EventFormatName
 }
 
 export async function runQuery(client: Client, o: QueryOptions): Promise<QueryRun> {
@@ -37,7 +39,7 @@ export async function runQuery(client: Client, o: QueryOptions): Promise<QueryRu
   const admin = client.admin()
   try {
     await admin.createTopics([{ name: output, partitions: o.partitions, configs: OUTPUT_TOPIC_CONFIGS }])
-    const args: NexmarkJobArgs = { query: o.query, input: o.input, output, bounded: true, batching: THROUGHPUT_SINK_BATCHING }
+    const args: NexmarkJobArgs = { query: o.query, input: o.input, output, bounded: true, batching: THROUGHPUT_SINK_BATCHING, format: o.format }
     let run: () => Promise<unknown>
     if (o.workers === 0) {
       const env = StreamEnvironment.create({ client, repartition: 'memory' })
