@@ -10,6 +10,7 @@ import { type Clock } from '../../util/clock.ts'
 import { type ErrorCode as ErrorCodeType, ErrorCode, TributaryError } from '../../util/errors.ts'
 import { type ConsumerMode, IterationState, type RebalanceParts, checkAssign, checkSubscribe, commitEntries, isRebalanceError, membershipHost, membershipOptions, raceAbort, requireGroup } from '../internal/consumer-core.ts'
 import { type CommitEntry, type PartitionState, PartitionPositions, partitionKey } from '../internal/partition-positions.ts'
+import { type RawBatchSource, type RawPartitionBatches, decodeFetched, scanFetched } from '../internal/raw-batches.ts'
 import {
   type Consumer,
   type ConsumerBatch,
@@ -18,11 +19,22 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../types.ts'
-import { decodeFetched } from './fetched-batch.ts'
 import { type GroupMembership, groupMembership } from './group-membership.ts'
 import { type TopicMetadata } from './metadata.ts'
 
-export class EmbeddedConsumer implements Consumer {
+/** How one iteration turns a partition's fetch result into what it yields (decoded records, or the raw bytes). */
+interface Take<T extends { nextOffset: number }> {
+  (r: FetchPartitionResult, position: number): T
+}
+
+const decoded: Take<ConsumerBatch> = (r, position) => decodeFetched(r.topic, r.partition, r.records, position, r.highWatermark)
+
+const raw: Take<RawPartitionBatches & { empty: boolean }> = (r, position) => {
+  const scan = scanFetched(r.records, position)
+  return { topic: r.topic, partition: r.partition, bytes: r.records, position, highWatermark: r.highWatermark, nextOffset: scan.nextOffset, empty: !scan.hasRecords }
+}
+
+export class EmbeddedConsumer implements Consumer, RawBatchSource {
   readonly #broker: Broker
   readonly #metadata: TopicMetadata
   readonly #clock: Clock
@@ -90,7 +102,12 @@ export class EmbeddedConsumer implements Consumer {
   }
 
   batches(options: { signal?: AbortSignal } = {}): AsyncIterable<ConsumerBatch> {
-    return { [Symbol.asyncIterator]: () => this.#iterate(options.signal) }
+    return { [Symbol.asyncIterator]: () => this.#iterate(options.signal, decoded, (b) => b.records.length === 0) }
+  }
+
+  /** As batches(), but each partition's fetched batches undecoded (for the remote client's host). */
+  rawBatches(options: { signal?: AbortSignal } = {}): AsyncIterable<RawPartitionBatches> {
+    return { [Symbol.asyncIterator]: () => this.#iterate(options.signal, raw, (b) => b.empty) }
   }
 
   async commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
@@ -146,7 +163,7 @@ export class EmbeddedConsumer implements Consumer {
 
   // ---- iteration ----
 
-  async *#iterate(signal: AbortSignal | undefined): AsyncGenerator<ConsumerBatch> {
+  async *#iterate<T extends { nextOffset: number }>(signal: AbortSignal | undefined, take: Take<T>, empty: (item: T) => boolean): AsyncGenerator<T> {
     if (this.#iteration.iterating) throw new TributaryError(ErrorCode.ILLEGAL_STATE, 'batches() is already being iterated')
     this.#iteration.iterating = true
     try {
@@ -193,10 +210,11 @@ export class EmbeddedConsumer implements Consumer {
             continue
           }
           if (r.records.length === 0) continue
-          const batch = decodeFetched(r.topic, r.partition, r.records, state.position, r.highWatermark)
-          state.position = batch.nextOffset
-          if (batch.records.length === 0) continue
-          yield batch
+          // Taken before the position moves: a batch that fails to decode is not skipped.
+          const item = take(r, state.position)
+          state.position = item.nextOffset
+          if (empty(item)) continue
+          yield item
           if (this.#stopped(signal) || this.#membership?.needsJoin === true) break
         }
       }

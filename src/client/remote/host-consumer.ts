@@ -4,7 +4,13 @@
  * listener to finish. Batches are pulled from the real iterator one per request; when the remote
  * side stops while a pull is under way and a batch still comes out, the consumer seeks back to its
  * first record, so nothing handed to nobody is skipped.
+ *
+ * When the served consumer can hand out fetched batches undecoded (the embedded one, see
+ * src/client/internal/raw-batches.ts), the host sends those bytes, copied once into a transferred
+ * buffer, and the remote side decodes them: this thread, which also runs the broker, never decodes
+ * a record. Other consumers' batches are packed record by record (record-codec.ts).
  */
+import { type RawPartitionBatches, isRawBatchSource } from '../internal/raw-batches.ts'
 import { type Client, type Consumer, type ConsumerBatch, type ConsumerOptions, type SeekTarget, type TopicPartition, type TopicPartitionOffset } from '../types.ts'
 import { type WireAssignment, type WireBatch } from './messages.ts'
 import { packBatch } from './record-codec.ts'
@@ -14,7 +20,7 @@ export interface RebalanceForwarder {
 }
 
 interface Iteration {
-  readonly it: AsyncIterator<ConsumerBatch>
+  readonly it: AsyncIterator<ConsumerBatch | RawPartitionBatches>
   readonly abort: AbortController
   stopped: boolean
   /** The pull in progress, if any. */
@@ -106,14 +112,17 @@ export class HostConsumer {
 
   #begin(): Iteration {
     const abort = new AbortController()
-    const it = this.consumer.batches({ signal: abort.signal })[Symbol.asyncIterator]()
+    const c = this.consumer
+    const it: AsyncIterator<ConsumerBatch | RawPartitionBatches> = isRawBatchSource(c)
+      ? c.rawBatches({ signal: abort.signal })[Symbol.asyncIterator]()
+      : c.batches({ signal: abort.signal })[Symbol.asyncIterator]()
     const iteration: Iteration = { it, abort, stopped: false, busy: undefined }
     this.#iteration = iteration
     return iteration
   }
 
   async #pull(iteration: Iteration): Promise<WireBatch | null> {
-    let r: IteratorResult<ConsumerBatch>
+    let r: IteratorResult<ConsumerBatch | RawPartitionBatches>
     try {
       r = await iteration.it.next()
     } catch (err) {
@@ -128,13 +137,14 @@ export class HostConsumer {
       await this.#seekBack(r.value)
       return null
     }
-    return packBatch(r.value)
+    const b = r.value
+    return 'bytes' in b ? wireRaw(b) : packBatch(b)
   }
 
-  async #seekBack(batch: ConsumerBatch): Promise<void> {
-    const first = batch.records[0]
+  async #seekBack(batch: ConsumerBatch | RawPartitionBatches): Promise<void> {
+    const first = 'bytes' in batch ? batch.position : batch.records[0]?.offset
     if (first === undefined) return
-    await this.consumer.seek({ topic: batch.topic, partition: batch.partition }, first.offset).catch(() => undefined)
+    await this.consumer.seek({ topic: batch.topic, partition: batch.partition }, first).catch(() => undefined)
   }
 
   #owns(tp: TopicPartition): boolean {
@@ -148,4 +158,15 @@ export class HostConsumer {
       return -1
     }
   }
+}
+
+/**
+ * Fetched bytes copied once into a buffer of their own, which the reply transfers (the broker's stay).
+ * allocUnsafeSlow: outside Node's pool (so transferable) and not zero-filled, which `new ArrayBuffer`
+ * would be (four times the cost of the copy itself for a 1 MiB fetch).
+ */
+function wireRaw(b: RawPartitionBatches): WireBatch {
+  const copy = Buffer.allocUnsafeSlow(b.bytes.length)
+  copy.set(b.bytes)
+  return { topic: b.topic, partition: b.partition, highWatermark: b.highWatermark, nextOffset: b.nextOffset, bytes: copy.buffer as ArrayBuffer, position: b.position }
 }

@@ -5,13 +5,16 @@
  * the remote side may commit while the host waits for it); replies carry values or errors as
  * code + message. When the port closes (the worker ended or crashed) everything served is closed:
  * consumers leave their groups instead of waiting for a session timeout.
+ *
+ * A remote producer encodes its batches itself and sends them as bytes (APPEND); a producer that
+ * appends encoded batches (the embedded one) takes them as they are, any other gets their records.
  */
 import { type MessagePort, type Transferable } from 'node:worker_threads'
 import { ErrorCode, TributaryError } from '../../util/errors.ts'
-import { type Admin, type Client, type ConsumerOptions, type Producer, type ProducerOptions, type SeekTarget, type TopicPartition, type TopicPartitionOffset } from '../types.ts'
+import { decodeForResend, isEncodedBatchSink } from '../internal/raw-batches.ts'
+import { type Admin, type Client, type ConsumerOptions, type Producer, type ProducerOptions, type RecordMetadata, type SeekTarget, type TopicPartition, type TopicPartitionOffset } from '../types.ts'
 import { HostConsumer } from './host-consumer.ts'
-import { type RequestMessage, type WireBatch, Op, fromWire, isAck, isRequest, toWire } from './messages.ts'
-import { unpackProducerRecords } from './record-codec.ts'
+import { type RequestMessage, type WireAppend, type WireBatch, Op, fromWire, isAck, isRequest, toWire } from './messages.ts'
 import { ADMIN_METHODS } from './remote-admin.ts'
 
 export interface ClientHost {
@@ -36,6 +39,8 @@ class Host {
   readonly #failed = new Map<number, unknown>()
   readonly #acks = new Map<number, { resolve(): void; reject(err: unknown): void }>()
   #nextCallback = 1
+  /** For partition counts when the served producer does not give them; opened on first use. */
+  #admin: Admin | undefined
   #closed = false
   #closing: Promise<void> | undefined
 
@@ -59,6 +64,7 @@ class Host {
     const served = [...this.#served.values()]
     this.#served.clear()
     await Promise.allSettled(served.map((s) => closeServed(s)))
+    await this.#admin?.close().catch(() => undefined)
     this.#port.close()
   }
 
@@ -117,7 +123,8 @@ class Host {
         if (s !== undefined) await closeServed(s)
         return undefined
       }
-      case Op.SEND:
+      case Op.APPEND:
+      case Op.PARTITIONS:
       case Op.CANCEL_SEND:
         return this.#producerOp(m)
       case Op.ADMIN_CALL: {
@@ -137,16 +144,26 @@ class Host {
       s.sends.get(m.args[0] as number)?.abort()
       return undefined
     }
-    const records = unpackProducerRecords({ topics: m.args[0] as string[], bytes: m.args[1] as ArrayBuffer })
+    if (m.op === Op.PARTITIONS) return this.#partitionCount(s.producer, m.args[0] as string, m.args[1] === true)
     const abort = new AbortController()
     s.sends.set(m.id, abort)
-    const send = s.last.then(() => s.producer.send(records, { signal: abort.signal }))
+    const entries = m.args[0] as WireAppend[]
+    const bytes = Buffer.from(m.args[1] as ArrayBuffer)
+    const send = s.last.then(() => append(s.producer, entries, bytes, abort.signal))
     s.last = send.catch(() => undefined)
     try {
       return await send
     } finally {
       s.sends.delete(m.id)
     }
+  }
+
+  async #partitionCount(producer: Producer, topic: string, fresh: boolean): Promise<number> {
+    if (isEncodedBatchSink(producer)) return producer.partitionCount(topic, fresh)
+    this.#admin ??= this.#client.admin()
+    const [info] = await this.#admin.describeTopics([topic])
+    if (info === undefined) throw new TributaryError(ErrorCode.UNKNOWN_TOPIC, `unknown topic "${topic}"`)
+    return info.partitions.length
   }
 
   #consumerOp(m: RequestMessage): Promise<unknown> | unknown {
@@ -209,6 +226,24 @@ class Host {
     const failed = results.find((r) => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason
   }
+}
+
+/** Appends a send's encoded batches: as they are where the producer can, else as records. */
+async function append(producer: Producer, entries: readonly WireAppend[], bytes: Buffer, signal: AbortSignal): Promise<RecordMetadata[]> {
+  const slices: Buffer[] = []
+  let pos = 0
+  for (const e of entries) {
+    if (!(Number.isInteger(e.length) && e.length >= 0 && e.length <= bytes.length - pos)) {
+      throw new TributaryError(ErrorCode.CORRUPT_RECORD, `append: batch of ${e.length} bytes past the end of ${bytes.length}`)
+    }
+    slices.push(bytes.subarray(pos, pos + e.length))
+    pos += e.length
+  }
+  if (isEncodedBatchSink(producer)) return Promise.all(entries.map((e, i) => producer.appendBatch(e.topic, e.partition, slices[i] as Buffer, { signal })))
+  return producer.send(
+    entries.flatMap((e, i) => decodeForResend(e.topic, e.partition, slices[i] as Buffer)),
+    { signal },
+  )
 }
 
 async function closeServed(s: Served): Promise<void> {

@@ -10,7 +10,9 @@ import { type TopicPartition } from '../types.ts'
 
 export const Op = {
   PRODUCER: 'producer',
-  SEND: 'send',
+  /** A send's batches, encoded in the worker: the host appends them as they are. */
+  APPEND: 'append',
+  PARTITIONS: 'partitions',
   CANCEL_SEND: 'cancelSend',
   CONSUMER: 'consumer',
   SUBSCRIBE: 'subscribe',
@@ -73,6 +75,18 @@ export interface WireBatch {
   highWatermark: number
   nextOffset: number
   bytes: ArrayBuffer
+  /**
+   * Set when `bytes` are the fetched RecordBatch v2 bytes as stored, read from `position`: the remote
+   * side decodes them (src/client/internal/raw-batches.ts). Otherwise packed records (record-codec.ts).
+   */
+  position?: number
+}
+
+/** One encoded batch of an APPEND: `length` bytes of the transferred buffer, after the previous ones. */
+export interface WireAppend {
+  topic: string
+  partition: number
+  length: number
 }
 
 /** Positions after assign(), subscribe() or seek(), for the remote side's synchronous position(). */

@@ -1,13 +1,13 @@
 /**
- * @module Packs the records of one send, or of one consumer batch, into a single buffer whose
- * ArrayBuffer is transferred across the port (moved, not copied). Structured clone would copy every
- * key and value Buffer and its whole pool slab, and turn Buffers into plain Uint8Arrays; decoded
- * keys, values and header values are Buffer views into the transferred bytes.
+ * @module Packs the records of one consumer batch into a single buffer whose ArrayBuffer is
+ * transferred across the port (moved, not copied), for hosts whose consumer cannot hand out the
+ * fetched bytes (the Kafka client; the embedded one sends raw batches, see host-consumer.ts).
+ * Structured clone would copy every key and value Buffer and its whole pool slab, and turn Buffers
+ * into plain Uint8Arrays; decoded keys, values and header values are Buffer views into the
+ * transferred bytes. Also checks a send's records before the remote producer encodes them.
  *
  * Two passes (measure, write), no allocation per record beyond the decoded objects. Layout, all
  * lengths int32 (-1 null, -2 absent):
- *   producer record: u8 flags (1 partition, 2 timestamp, 4 headers), u32 topic index,
- *     [f64 partition], [f64 timestamp], key, value, [u32 header count, (utf8 key, value)*]
  *   consumer record: f64 offset, f64 timestamp, key, value, u32 header count, (utf8 key, value)*
  */
 import { ErrorCode, TributaryError } from '../../util/errors.ts'
@@ -16,9 +16,6 @@ import { type WireBatch } from './messages.ts'
 
 const NULL = -1
 const ABSENT = -2
-const HAS_PARTITION = 1
-const HAS_TIMESTAMP = 2
-const HAS_HEADERS = 4
 
 type Bytes = Buffer | Uint8Array | string | null | undefined
 
@@ -54,63 +51,31 @@ function writeField(buf: Buffer, pos: number, v: Bytes): number {
 
 /** Allocated outside Node's Buffer pool, so its ArrayBuffer belongs to this buffer alone and can be transferred. */
 function alloc(size: number): Buffer {
-  return Buffer.from(new ArrayBuffer(size))
+  return Buffer.allocUnsafeSlow(size)
 }
 
-export interface PackedRecords {
-  topics: string[]
-  bytes: ArrayBuffer
-}
-
-/** Validates and packs a send's records; throws INVALID_ARGUMENT before anything is sent. */
-export function packProducerRecords(records: readonly ProducerRecord[]): PackedRecords {
+/**
+ * Checks a send's records as the packing once did: throws INVALID_ARGUMENT for what could not be
+ * encoded, before anything is placed or sent (a send either goes whole or not at all).
+ */
+export function checkProducerRecords(records: readonly ProducerRecord[]): void {
   if (!Array.isArray(records)) throw invalid('send() takes an array of records')
-  const topicIndex = new Map<string, number>()
-  const topics: string[] = []
-  let size = 4
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as ProducerRecord
     if (typeof r !== 'object' || r === null) throw invalid(`record ${i} is not an object`)
     if (typeof r.topic !== 'string') throw invalid('record has no topic')
-    if (!topicIndex.has(r.topic)) {
-      topicIndex.set(r.topic, topics.length)
-      topics.push(r.topic)
-    }
     if (r.partition !== undefined && typeof r.partition !== 'number') throw invalid(`record ${i}: partition must be a number`)
     if (r.timestamp !== undefined && typeof r.timestamp !== 'number') throw invalid(`record ${i}: timestamp must be a number`)
-    size += 1 + 4 + (r.partition === undefined ? 0 : 8) + (r.timestamp === undefined ? 0 : 8) + sizeOf(r.key) + sizeOf(r.value)
+    sizeOf(r.key)
+    sizeOf(r.value)
     const headers = r.headers
     if (headers === undefined) continue
     if (!Array.isArray(headers)) throw invalid(`record ${i}: headers must be an array`)
-    size += 4
     for (const h of headers) {
       if (typeof h?.key !== 'string') throw invalid(`record ${i}: header key must be a string`)
-      size += sizeOf(h.key) + sizeOf(h.value)
+      sizeOf(h.value)
     }
   }
-  const buf = alloc(size)
-  buf.writeUInt32LE(records.length, 0)
-  let pos = 4
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as ProducerRecord
-    const flags = (r.partition === undefined ? 0 : HAS_PARTITION) | (r.timestamp === undefined ? 0 : HAS_TIMESTAMP) | (r.headers === undefined ? 0 : HAS_HEADERS)
-    buf.writeUInt8(flags, pos)
-    buf.writeUInt32LE(topicIndex.get(r.topic) as number, pos + 1)
-    pos += 5
-    if (r.partition !== undefined) pos = buf.writeDoubleLE(r.partition, pos)
-    if (r.timestamp !== undefined) pos = buf.writeDoubleLE(r.timestamp, pos)
-    pos = writeField(buf, pos, r.key)
-    pos = writeField(buf, pos, r.value)
-    const headers = r.headers
-    if (headers === undefined) continue
-    buf.writeUInt32LE(headers.length, pos)
-    pos += 4
-    for (const h of headers) {
-      pos = writeField(buf, pos, h.key)
-      pos = writeField(buf, pos, h.value)
-    }
-  }
-  return { topics, bytes: buf.buffer as ArrayBuffer }
 }
 
 /** Reads a length-prefixed field as a Buffer view (null / undefined for the markers). */
@@ -151,41 +116,12 @@ class FieldReader {
     return v
   }
 
-  u8(): number {
-    return this.buf.readUInt8(this.pos++)
-  }
-
   #length(): number {
     const len = this.buf.readInt32LE(this.pos)
     this.pos += 4
     if (len > this.buf.length - this.pos) throw new TributaryError(ErrorCode.CORRUPT_RECORD, `packed records: field of ${len} bytes past the end`)
     return len
   }
-}
-
-export function unpackProducerRecords(packed: PackedRecords): ProducerRecord[] {
-  const r = new FieldReader(packed.bytes)
-  const count = r.u32()
-  const out = new Array<ProducerRecord>(count)
-  for (let i = 0; i < count; i++) {
-    const flags = r.u8()
-    const topic = packed.topics[r.u32()]
-    if (topic === undefined) throw new TributaryError(ErrorCode.CORRUPT_RECORD, 'packed records: unknown topic index')
-    const record: ProducerRecord = { topic, value: null }
-    if ((flags & HAS_PARTITION) !== 0) record.partition = r.f64()
-    if ((flags & HAS_TIMESTAMP) !== 0) record.timestamp = r.f64()
-    const key = r.bytes()
-    if (key !== undefined) record.key = key
-    record.value = r.bytes() ?? null
-    if ((flags & HAS_HEADERS) !== 0) {
-      const n = r.u32()
-      const headers = new Array<{ key: string; value: Buffer | null }>(n)
-      for (let h = 0; h < n; h++) headers[h] = { key: r.text(), value: r.bytes() ?? null }
-      record.headers = headers
-    }
-    out[i] = record
-  }
-  return out
 }
 
 export function packBatch(batch: ConsumerBatch): WireBatch {

@@ -7,8 +7,12 @@
  * assignment(), position() and paused() are synchronous in the interface: they read a mirror kept
  * from assign/seek replies, the host's rebalance events and the batches received. A position the
  * host moves by itself (an out-of-range reset) shows here with the next batch.
+ *
+ * From an embedded host a batch arrives as the fetched RecordBatch bytes and is decoded here, so the
+ * decoding runs on the worker's core, not on the thread running the broker.
  */
 import { ErrorCode, TributaryError } from '../../util/errors.ts'
+import { decodeFetched } from '../internal/raw-batches.ts'
 import {
   type Consumer,
   type ConsumerBatch,
@@ -185,21 +189,36 @@ class RemoteBatchIterator implements AsyncIterator<ConsumerBatch> {
   async next(): Promise<IteratorResult<ConsumerBatch>> {
     if (this.#done) return DONE
     if (!this.#started) this.#start()
-    if (this.#signals.some((s) => s.aborted)) return this.#finish(true)
     const c = this.#consumer
-    let result: WireBatch | null | typeof ABORTED
+    for (;;) {
+      if (this.#signals.some((s) => s.aborted)) return this.#finish(true)
+      let result: WireBatch | null | typeof ABORTED
+      try {
+        result = await Promise.race([c.channel.request<WireBatch | null>(Op.NEXT, c.target, []), this.#aborted as Promise<typeof ABORTED>])
+      } catch (err) {
+        // The host's iteration ended with the error.
+        this.#finish(false)
+        throw err
+      }
+      if (result === ABORTED) return this.#finish(true)
+      if (result === null) return this.#finish(false)
+      const batch = await this.#decode(result)
+      c.received(batch)
+      // Raw bytes may hold nothing for us (records compacted away before the position): ask again.
+      if (batch.records.length > 0) return { done: false, value: batch }
+    }
+  }
+
+  /** Fetched bytes are decoded here, in the worker; a batch that fails to decode is not skipped. */
+  async #decode(w: WireBatch): Promise<ConsumerBatch> {
+    if (w.position === undefined) return unpackBatch(w)
     try {
-      result = await Promise.race([c.channel.request<WireBatch | null>(Op.NEXT, c.target, []), this.#aborted as Promise<typeof ABORTED>])
+      return decodeFetched(w.topic, w.partition, Buffer.from(w.bytes), w.position, w.highWatermark)
     } catch (err) {
-      // The host's iteration ended with the error.
-      this.#finish(false)
+      this.#finish(true)
+      await this.#consumer.seek({ topic: w.topic, partition: w.partition }, w.position).catch(() => undefined)
       throw err
     }
-    if (result === ABORTED) return this.#finish(true)
-    if (result === null) return this.#finish(false)
-    const batch = unpackBatch(result)
-    c.received(batch)
-    return { done: false, value: batch }
   }
 
   async return(): Promise<IteratorResult<ConsumerBatch>> {
