@@ -14,6 +14,7 @@
  *   --skip-kcat          no kcat runs
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -59,10 +60,17 @@ const peerRecords = numbers['peer-records']
 const recordBytes = numbers['record-bytes']
 const latencySeconds = numbers['latency-seconds']
 
+/** The Node flags of the launcher's shebang (`#!/usr/bin/env -S node FLAGS`): the broker runs as `tributary` runs it. */
+function launcherNodeFlags(cli: string): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? ''
+  const m = /^#!\S*env -S node(.*)$/.exec(first)
+  return m === null ? [] : (m[1] ?? '').trim().split(/\s+/).filter((f) => f !== '')
+}
+
 /** Starts `tributary broker start` on a fresh data directory and a free port; resolves once it listens. */
 async function startBroker(dataDir: string): Promise<{ target: Target; stop(): Promise<void> }> {
   const cli = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url))
-  const child = spawn(process.execPath, [cli, 'broker', 'start', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...launcherNodeFlags(cli), cli, 'broker', 'start', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout })

@@ -59,6 +59,7 @@ export class KafkaConnection {
       id,
       clientHost: socket.remoteAddress ?? 'unknown',
       signal: this.#abort.signal,
+      parkedSignal: AbortSignal.any([this.#abort.signal, server.closing]),
       principal: undefined,
       saslMechanism: undefined,
       saslExchange: undefined,

@@ -47,6 +47,12 @@ export interface ConnectionState {
   readonly clientHost: string
   /** Aborted when the connection closes: parked requests give up. */
   readonly signal: AbortSignal
+  /**
+   * Aborted when the connection closes or the server starts closing: what a parked request (a long
+   * poll, a group join) listens to. Made once per connection, because AbortSignal.any per request
+   * leaves weak references on the long-lived signals that live into the old generation.
+   */
+  readonly parkedSignal: AbortSignal
   /** The authenticated user, or undefined (also when SASL is off). */
   principal: string | undefined
   /** SASL mechanism chosen by SaslHandshake, and the exchange in progress. */

@@ -50,7 +50,7 @@ interface Shaped {
 
 export async function handleFetch(ctx: RequestContext, body: unknown): Promise<FetchResponseV12> {
   const req = body as Loose<FetchRequestV12>
-  const { broker, transactions, clock, closing } = ctx.server
+  const { broker, transactions, clock } = ctx.server
   const readCommitted = (req.isolationLevel ?? 0) === READ_COMMITTED
   const requests: FetchPartitionRequest[] = []
   // The topic as the client named it, for the response (see topic-ids.ts).
@@ -67,7 +67,7 @@ export async function handleFetch(ctx: RequestContext, body: unknown): Promise<F
   const minBytes = Math.max(0, req.minBytes ?? 0)
   const maxBytes = Math.max(0, req.maxBytes ?? 0x7fffffff)
   const deadline = clock.now() + Math.max(0, req.maxWaitMs ?? 0)
-  const signal = AbortSignal.any([ctx.connection.signal, closing])
+  const signal = ctx.connection.parkedSignal
 
   const shape = (r: FetchPartitionResult): Shaped => {
     if (r.error !== undefined || !readCommitted) return { result: r, lastStableOffset: r.highWatermark, abortedTransactions: readCommitted ? [] : null }

@@ -10,5 +10,5 @@ export function groupErrorCode(e: unknown): number {
 }
 
 export function signalOf(ctx: RequestContext): AbortSignal {
-  return AbortSignal.any([ctx.connection.signal, ctx.server.closing])
+  return ctx.connection.parkedSignal
 }
