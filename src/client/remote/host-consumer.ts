@@ -161,12 +161,18 @@ export class HostConsumer {
 }
 
 /**
- * Fetched bytes copied once into a buffer of their own, which the reply transfers (the broker's stay).
- * allocUnsafeSlow: outside Node's pool (so transferable) and not zero-filled, which `new ArrayBuffer`
- * would be (four times the cost of the copy itself for a 1 MiB fetch).
+ * The fetched bytes for the reply to transfer. The broker reads every fetch into a fresh buffer of
+ * its own (src/log/durable-io.ts readAt) that nothing else keeps, so that buffer moves to the worker
+ * as it is. One that may be shared is copied: a buffer cut from Node's pool (whose slab is
+ * Buffer.poolSize bytes and holds other buffers) or a shared one. allocUnsafeSlow for the copy: its
+ * own ArrayBuffer, not zero-filled (as `new ArrayBuffer` would be, four times the cost of the copy).
  */
 function wireRaw(b: RawPartitionBatches): WireBatch {
-  const copy = Buffer.allocUnsafeSlow(b.bytes.length)
-  copy.set(b.bytes)
-  return { topic: b.topic, partition: b.partition, highWatermark: b.highWatermark, nextOffset: b.nextOffset, bytes: copy.buffer as ArrayBuffer, position: b.position }
+  const { topic, partition, highWatermark, nextOffset, position } = b
+  let bytes = b.bytes
+  if (!(bytes.buffer instanceof ArrayBuffer) || bytes.buffer.byteLength <= Buffer.poolSize) {
+    bytes = Buffer.allocUnsafeSlow(b.bytes.length)
+    bytes.set(b.bytes)
+  }
+  return { topic, partition, highWatermark, nextOffset, bytes: bytes.buffer as ArrayBuffer, view: [bytes.byteOffset, bytes.length], position }
 }

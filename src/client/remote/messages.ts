@@ -80,6 +80,8 @@ export interface WireBatch {
    * side decodes them (src/client/internal/raw-batches.ts). Otherwise packed records (record-codec.ts).
    */
   position?: number
+  /** Where the raw bytes lie in `bytes` (offset, length): the broker's read buffer moves whole. */
+  view?: [number, number]
 }
 
 /** One encoded batch of an APPEND: `length` bytes of the transferred buffer, after the previous ones. */

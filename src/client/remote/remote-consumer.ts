@@ -1,18 +1,20 @@
 /**
  * @module A consumer whose group membership, fetching and commits happen in a consumer of the
- * host (one per remote consumer, so each is its own group member). Batches are pulled one at a time:
- * the host takes the next batch from its iterator only when asked, so its position is the position
- * of what was handed over here, and commits and revoke listeners see processed positions.
+ * host (one per remote consumer, so each is its own group member). From an embedded host a batch
+ * arrives as the fetched RecordBatch bytes and is decoded here, so decoding runs on the worker's
+ * core, not on the thread running the broker.
  *
  * assignment(), position() and paused() are synchronous in the interface: they read a mirror kept
- * from assign/seek replies, the host's rebalance events and the batches received. A position the
+ * from assign/seek replies, the host's rebalance events and the batches handed out. A position the
  * host moves by itself (an out-of-range reset) shows here with the next batch.
  *
- * From an embedded host a batch arrives as the fetched RecordBatch bytes and is decoded here, so the
- * decoding runs on the worker's core, not on the thread running the broker.
+ * The iterator reads one batch ahead (remote-batch-iterator.ts), so the host may be a batch past
+ * what was handed out here. Everything that could see that difference goes by the mirror instead:
+ * commit() without offsets commits the mirror's positions, a batch for a partition sought, paused
+ * or revoked meanwhile is dropped (and the host put back), and rebalance listeners run only while
+ * the caller holds no batch, as with the embedded consumer.
  */
 import { ErrorCode, TributaryError } from '../../util/errors.ts'
-import { decodeFetched } from '../internal/raw-batches.ts'
 import {
   type Consumer,
   type ConsumerBatch,
@@ -23,37 +25,48 @@ import {
 } from '../types.ts'
 import { type RemoteChannel } from './channel.ts'
 import { type EventMessage, Op, type WireAssignment, type WireBatch } from './messages.ts'
-import { unpackBatch } from './record-codec.ts'
+import { RemoteBatchIterator } from './remote-batch-iterator.ts'
 
 interface Mirror {
   topic: string
   partition: number
   position: number
   paused: boolean
+  /** `moves` when seek() or assign() last set this position. */
+  movedAt: number
 }
 
 function key(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`
 }
 
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
-const ABORTED = Symbol('aborted')
+/** What to do with a batch that arrived: hand it out, drop it, or drop it and put the host back at `seek`. */
+export type Admission = 'accept' | 'drop' | { seek: number }
 
 export class RemoteConsumer implements Consumer {
   readonly channel: RemoteChannel
   readonly target: number
+  /** Auto-commit runs in the host on its positions, so they must not run ahead: no read-ahead then. */
+  readonly readAhead: boolean
   readonly #listener: ConsumerOptions['rebalanceListener']
   readonly #partitions = new Map<string, Mirror>()
   readonly #onClose: (c: RemoteConsumer) => void
   /** Aborted by close(), ending any iteration here at once. */
   readonly closing = new AbortController()
   iterating = false
+  /** Counts seek() and assign() calls, to tell a batch requested before a move from one after. */
+  moves = 0
+  /** Host repositioning after an iteration ended with a batch still coming; later calls wait for it. */
+  settling: Promise<void> = Promise.resolve()
+  #holding = false
+  #heldEvents: (() => void)[] = []
   #closed = false
 
   constructor(channel: RemoteChannel, options: ConsumerOptions, onClose: (c: RemoteConsumer) => void) {
     this.channel = channel
     this.target = channel.newTarget()
     this.#onClose = onClose
+    this.readAhead = options.autoCommit !== true
     const { rebalanceListener, ...plain } = options
     this.#listener = rebalanceListener
     channel.onEvent(this.target, (e) => this.#onEvent(e))
@@ -68,12 +81,14 @@ export class RemoteConsumer implements Consumer {
 
   async assign(partitions: readonly TopicPartition[]): Promise<void> {
     this.#checkOpen()
+    const moved = ++this.moves
+    await this.settling
     const a = await this.channel.request<WireAssignment>(Op.ASSIGN, this.target, [partitions])
     const before = this.#partitions
     const next = new Map<string, Mirror>()
     a.partitions.forEach((tp, i) => {
       const k = key(tp.topic, tp.partition)
-      next.set(k, { topic: tp.topic, partition: tp.partition, position: a.positions[i] ?? -1, paused: before.get(k)?.paused ?? false })
+      next.set(k, { topic: tp.topic, partition: tp.partition, position: a.positions[i] ?? -1, paused: before.get(k)?.paused ?? false, movedAt: moved })
     })
     before.clear()
     for (const [k, v] of next) before.set(k, v)
@@ -85,6 +100,8 @@ export class RemoteConsumer implements Consumer {
 
   async seek(tp: TopicPartition, target: SeekTarget): Promise<void> {
     const state = this.#state(tp)
+    state.movedAt = ++this.moves
+    await this.settling
     state.position = await this.channel.request<number>(Op.SEEK, this.target, [{ topic: tp.topic, partition: tp.partition }, target])
   }
 
@@ -100,15 +117,49 @@ export class RemoteConsumer implements Consumer {
     return { [Symbol.asyncIterator]: () => new RemoteBatchIterator(this, options.signal) }
   }
 
-  /** A batch arrived: the position moves past it, as the host's did. */
+  /**
+   * Whether a batch that arrived for a request made when `moves` was `requestedAt` may be handed
+   * out. Raw batches only (they carry the position they were read from); packed ones come one per
+   * request, never ahead.
+   */
+  admit(w: WireBatch, requestedAt: number): Admission {
+    const state = this.#partitions.get(key(w.topic, w.partition))
+    if (state === undefined) return 'drop' // revoked meanwhile: the host forgot its position too
+    if (w.position === undefined) return 'accept'
+    // Sought after the request: the host may have read from the old position after the seek; put it
+    // (back) where the caller wants it.
+    if (state.movedAt > requestedAt) return { seek: state.position }
+    if (state.paused) return { seek: w.position }
+    return 'accept'
+  }
+
+  /** Puts the host's position of a partition back (a batch read ahead was not handed out). */
+  async reposition(w: WireBatch, position: number): Promise<void> {
+    const state = this.#partitions.get(key(w.topic, w.partition))
+    if (state !== undefined) state.movedAt = ++this.moves
+    await this.channel.request(Op.SEEK, this.target, [{ topic: w.topic, partition: w.partition }, position]).catch(() => undefined)
+  }
+
+  /** A batch is handed out: the position moves past it, as the host's did. */
   received(batch: ConsumerBatch): void {
     const state = this.#partitions.get(key(batch.topic, batch.partition))
     if (state !== undefined) state.position = batch.nextOffset
   }
 
+  /** Whether the caller holds a batch (between a next() that returned one and its next call). */
+  hold(holding: boolean): void {
+    this.#holding = holding
+    if (holding) return
+    const held = this.#heldEvents
+    this.#heldEvents = []
+    for (const run of held) run()
+  }
+
   async commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
     this.#checkOpen()
-    await this.channel.request(Op.COMMIT, this.target, [offsets])
+    // The mirror's positions: the host's may include a batch read ahead and not handed out.
+    const entries = offsets ?? [...this.#partitions.values()].filter((s) => s.position >= 0).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position }))
+    await this.channel.request(Op.COMMIT, this.target, [entries])
   }
 
   committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
@@ -133,7 +184,9 @@ export class RemoteConsumer implements Consumer {
     if (this.#closed) return
     this.#closed = true
     this.closing.abort()
+    this.hold(false)
     try {
+      await this.settling
       // The host leaves the group; its revoke listener still reaches #onEvent meanwhile.
       await this.channel.request(Op.CLOSE_TARGET, this.target, [])
     } finally {
@@ -144,6 +197,8 @@ export class RemoteConsumer implements Consumer {
   }
 
   async #onEvent(e: EventMessage): Promise<void> {
+    // A rebalance the host ran while reading ahead waits until the caller is done with its batch.
+    if (this.#holding) await new Promise<void>((resolve) => this.#heldEvents.push(resolve))
     if (e.event === 'revoked') {
       try {
         await this.#listener?.onPartitionsRevoked?.(e.partitions)
@@ -153,7 +208,7 @@ export class RemoteConsumer implements Consumer {
       return
     }
     e.partitions.forEach((tp, i) => {
-      this.#partitions.set(key(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition, position: e.positions?.[i] ?? -1, paused: false })
+      this.#partitions.set(key(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition, position: e.positions?.[i] ?? -1, paused: false, movedAt: 0 })
     })
     await this.#listener?.onPartitionsAssigned?.(e.partitions)
   }
@@ -166,85 +221,5 @@ export class RemoteConsumer implements Consumer {
 
   #checkOpen(): void {
     if (this.#closed) throw new TributaryError(ErrorCode.CLOSED, 'consumer is closed')
-  }
-}
-
-/**
- * One batches() iteration: each next() asks the host for one batch. Aborting (signal, close, or
- * leaving the loop) answers the waiting next() at once and tells the host to stop its iteration.
- */
-class RemoteBatchIterator implements AsyncIterator<ConsumerBatch> {
-  readonly #consumer: RemoteConsumer
-  readonly #signals: AbortSignal[]
-  #started = false
-  #done = false
-  #onAbort: (() => void) | undefined
-  #aborted: Promise<typeof ABORTED> | undefined
-
-  constructor(consumer: RemoteConsumer, signal: AbortSignal | undefined) {
-    this.#consumer = consumer
-    this.#signals = signal === undefined ? [consumer.closing.signal] : [consumer.closing.signal, signal]
-  }
-
-  async next(): Promise<IteratorResult<ConsumerBatch>> {
-    if (this.#done) return DONE
-    if (!this.#started) this.#start()
-    const c = this.#consumer
-    for (;;) {
-      if (this.#signals.some((s) => s.aborted)) return this.#finish(true)
-      let result: WireBatch | null | typeof ABORTED
-      try {
-        result = await Promise.race([c.channel.request<WireBatch | null>(Op.NEXT, c.target, []), this.#aborted as Promise<typeof ABORTED>])
-      } catch (err) {
-        // The host's iteration ended with the error.
-        this.#finish(false)
-        throw err
-      }
-      if (result === ABORTED) return this.#finish(true)
-      if (result === null) return this.#finish(false)
-      const batch = await this.#decode(result)
-      c.received(batch)
-      // Raw bytes may hold nothing for us (records compacted away before the position): ask again.
-      if (batch.records.length > 0) return { done: false, value: batch }
-    }
-  }
-
-  /** Fetched bytes are decoded here, in the worker; a batch that fails to decode is not skipped. */
-  async #decode(w: WireBatch): Promise<ConsumerBatch> {
-    if (w.position === undefined) return unpackBatch(w)
-    try {
-      return decodeFetched(w.topic, w.partition, Buffer.from(w.bytes), w.position, w.highWatermark)
-    } catch (err) {
-      this.#finish(true)
-      await this.#consumer.seek({ topic: w.topic, partition: w.partition }, w.position).catch(() => undefined)
-      throw err
-    }
-  }
-
-  async return(): Promise<IteratorResult<ConsumerBatch>> {
-    return this.#finish(this.#started && !this.#done)
-  }
-
-  #start(): void {
-    const c = this.#consumer
-    if (c.iterating) throw new TributaryError(ErrorCode.ILLEGAL_STATE, 'batches() is already being iterated')
-    c.iterating = true
-    this.#started = true
-    this.#aborted = new Promise((resolve) => {
-      this.#onAbort = () => resolve(ABORTED)
-    })
-    for (const s of this.#signals) s.addEventListener('abort', this.#onAbort as () => void, { once: true })
-  }
-
-  #finish(stopHost: boolean): IteratorReturnResult<undefined> {
-    if (this.#done) return DONE
-    this.#done = true
-    const c = this.#consumer
-    if (this.#started) {
-      c.iterating = false
-      for (const s of this.#signals) s.removeEventListener('abort', this.#onAbort as () => void)
-    }
-    if (stopHost) c.channel.post(Op.STOP, c.target, [])
-    return DONE
   }
 }

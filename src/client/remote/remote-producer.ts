@@ -20,6 +20,7 @@ import { checkProducerRecords } from './record-codec.ts'
 interface Posted {
   id: number
   reply: Promise<RecordMetadata[]>
+  topics: Set<string>
 }
 
 export class RemoteProducer implements Producer {
@@ -43,15 +44,35 @@ export class RemoteProducer implements Producer {
     channel.post(Op.PRODUCER, this.#target, [options])
   }
 
-  async send(records: readonly ProducerRecord[], options: SendOptions = {}): Promise<RecordMetadata[]> {
-    if (this.#closed) throw new TributaryError(ErrorCode.CLOSED, 'producer is closed')
+  /** Not async itself: the records are encoded at once and not kept until the acknowledgement. */
+  send(records: readonly ProducerRecord[], options: SendOptions = {}): Promise<RecordMetadata[]> {
+    if (this.#closed) return Promise.reject(new TributaryError(ErrorCode.CLOSED, 'producer is closed'))
     const signal = options.signal
-    if (signal?.aborted === true) throw new TributaryError(ErrorCode.ABORTED, 'send aborted', { cause: signal.reason })
-    checkProducerRecords(records)
-    if (records.length === 0) return []
+    if (signal?.aborted === true) return Promise.reject(new TributaryError(ErrorCode.ABORTED, 'send aborted', { cause: signal.reason }))
+    try {
+      checkProducerRecords(records)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (records.length === 0) return Promise.resolve([])
     const posting = this.#posting.then(() => this.#post(records, signal))
     this.#posting = posting.catch(() => undefined)
-    const { id, reply } = await posting
+    return this.#reply(posting, signal)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    try {
+      await this.#posting
+      await this.#channel.request(Op.CLOSE_TARGET, this.#target, [])
+    } finally {
+      this.#onClose(this)
+    }
+  }
+
+  async #reply(posting: Promise<Posted>, signal: AbortSignal | undefined): Promise<RecordMetadata[]> {
+    const { id, reply, topics } = await posting
     try {
       if (signal === undefined) return await reply
       // The host aborts its own send; the reply then carries its outcome.
@@ -64,20 +85,9 @@ export class RemoteProducer implements Producer {
       }
     } catch (err) {
       if (isTributaryError(err, ErrorCode.UNKNOWN_TOPIC) || isTributaryError(err, ErrorCode.UNKNOWN_PARTITION)) {
-        for (const r of records) this.#counts.forget(r.topic)
+        for (const topic of topics) this.#counts.forget(topic)
       }
       throw err
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    try {
-      await this.#posting
-      await this.#channel.request(Op.CLOSE_TARGET, this.#target, [])
-    } finally {
-      this.#onClose(this)
     }
   }
 
@@ -100,6 +110,7 @@ export class RemoteProducer implements Producer {
       const b = batches[i] as { topic: string; partition: number }
       entries.push({ topic: b.topic, partition: b.partition, length: e.length })
     })
-    return this.#channel.requestWithId<RecordMetadata[]>(Op.APPEND, this.#target, [entries, bytes], [bytes])
+    const posted = this.#channel.requestWithId<RecordMetadata[]>(Op.APPEND, this.#target, [entries, bytes], [bytes])
+    return { ...posted, topics: new Set(entries.map((e) => e.topic)) }
   }
 }
