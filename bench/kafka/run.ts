@@ -4,7 +4,8 @@
  * with Redis Streams and NATS JetStream, in one run. Throughput (records/s, MB/s, broker and client
  * CPU) and produce-to-consume latency (p50/p99) at a fixed rate. Prints Markdown tables.
  *
- *   --records N          records per throughput run (default 1,000,000)
+ *   --records N          records per Tributary throughput run (default 5,000,000: kcat's process start
+ *                        and metadata round trips are then a small part of its run)
  *   --peer-records N     records per peer throughput run (default 1,000,000)
  *   --record-bytes N     record value size (default 100)
  *   --batch N            records per send of the in-process clients (default 1000)
@@ -29,7 +30,7 @@ import { type CpuResult, type Target, benchKafkaClient, benchKcat } from './thro
 
 const { values } = parseArgs({
   options: {
-    records: { type: 'string', default: '1000000' },
+    records: { type: 'string', default: '5000000' },
     'peer-records': { type: 'string', default: '1000000' },
     'record-bytes': { type: 'string', default: '100' },
     batch: { type: 'string', default: '1000' },

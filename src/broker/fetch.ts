@@ -5,6 +5,7 @@
  * range) are reported in that partition's result, as Kafka does, rather than failing the request.
  */
 import { type Clock } from '../util/clock.ts'
+import { type ReadBuffers } from '../log/types.ts'
 import { ErrorCode, TributaryError, isTributaryError } from '../util/errors.ts'
 import { BatchOffsets, LOG_OVERHEAD } from '../protocol/records/batch-header.ts'
 import { type FetchOptions, type FetchPartitionRequest, type FetchPartitionResult } from './types.ts'
@@ -73,7 +74,7 @@ function errorResult(r: FetchPartitionRequest, e: TributaryError, hw = -1, logSt
  * exceed the limits (so a consumer always progresses); later partitions get whole batches within
  * min(their maxBytes, what is left of the response's maxBytes).
  */
-export function readPartitions(deps: FetchDeps, requests: readonly FetchPartitionRequest[], maxBytes: number): ReadOutcome {
+export function readPartitions(deps: FetchDeps, requests: readonly FetchPartitionRequest[], maxBytes: number, buffers?: ReadBuffers): ReadOutcome {
   const results: FetchPartitionResult[] = []
   const partitions: PartitionRuntime[] = []
   let bytes = 0
@@ -105,7 +106,7 @@ export function readPartitions(deps: FetchDeps, requests: readonly FetchPartitio
         highWatermark = log.highWatermark
         logStartOffset = log.logStartOffset
       } else {
-        const read = log.read(r.offset, Math.max(limit, 1))
+        const read = log.read(r.offset, Math.max(limit, 1), buffers)
         records = first ? read.records : trimToWholeBatches(read.records, limit)
         highWatermark = read.highWatermark
         logStartOffset = read.logStartOffset
@@ -130,7 +131,7 @@ export function longPollFetch(deps: FetchDeps, requests: readonly FetchPartition
   validateFetch(requests, options)
   const signal = options.signal
   if (signal?.aborted === true) return Promise.reject(new TributaryError(ErrorCode.ABORTED, 'the fetch was aborted', { cause: signal.reason }))
-  const initial = readPartitions(deps, requests, options.maxBytes)
+  const initial = readPartitions(deps, requests, options.maxBytes, options.readBuffers)
   const satisfied = (o: ReadOutcome): boolean => o.bytes >= options.minBytes || o.errors
   if (satisfied(initial) || options.maxWaitMs === 0 || initial.partitions.length === 0 || deps.closing.aborted) {
     return Promise.resolve(initial.results)
@@ -150,7 +151,7 @@ export function longPollFetch(deps: FetchDeps, requests: readonly FetchPartition
       if (done) return
       cleanup()
       try {
-        resolve(readPartitions(deps, requests, options.maxBytes).results)
+        resolve(readPartitions(deps, requests, options.maxBytes, options.readBuffers).results)
       } catch (e) {
         reject(e)
       }
@@ -159,7 +160,7 @@ export function longPollFetch(deps: FetchDeps, requests: readonly FetchPartition
       scheduled = false
       if (done) return
       try {
-        const outcome = readPartitions(deps, requests, options.maxBytes)
+        const outcome = readPartitions(deps, requests, options.maxBytes, options.readBuffers)
         if (!satisfied(outcome)) return
         cleanup()
         resolve(outcome.results)

@@ -3,7 +3,7 @@
  * translation layer) both call exactly this surface, so the semantics live in one place.
  * Errors are TributaryError with a code; the wire server maps codes to Kafka error codes.
  */
-import type { LogConfig } from '../log/types.ts'
+import type { LogConfig, ReadBuffers } from '../log/types.ts'
 
 export interface TopicPartition {
   topic: string
@@ -78,6 +78,8 @@ export interface FetchOptions {
   /** Response-wide byte limit (the first batch is always returned whole). */
   maxBytes: number
   signal?: AbortSignal
+  /** Where the log reads go (see ReadBuffers); fresh buffers when absent. */
+  readBuffers?: ReadBuffers
 }
 
 export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number }

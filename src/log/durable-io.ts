@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { ErrorCode, TributaryError } from '../util/errors.ts'
+import { type ReadBuffers } from './types.ts'
 
 export interface FsyncHooks {
   /** Forces a file's data (and the size needed to read it back) to disk, off the event loop. */
@@ -53,9 +54,9 @@ export function readFully(fd: number, buf: Uint8Array, offset: number, length: n
   return done
 }
 
-/** A fresh buffer with `length` bytes of the file at `position` (shorter if the file ends first). */
-export function readAt(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.allocUnsafe(length)
+/** A buffer (fresh, or from `buffers`) with `length` bytes of the file at `position` (shorter if the file ends first). */
+export function readAt(fd: number, position: number, length: number, buffers?: ReadBuffers): Buffer {
+  const buf = buffers === undefined ? Buffer.allocUnsafe(length) : buffers.take(length)
   const n = readFully(fd, buf, 0, length, position)
   return n === length ? buf : buf.subarray(0, n)
 }

@@ -18,7 +18,7 @@ import { loadLog, type RecoveryReport } from './recovery.ts'
 import { activeSegmentExpired, segmentsToDelete } from './retention.ts'
 import { LogSegment, MAX_RELATIVE_OFFSET } from './segment.ts'
 import {
-  type AppendOptions, type AppendResult, type CloseOptions, type LogConfig, type PartitionLog, type ReadResult, type TimestampOffset,
+  type AppendOptions, type AppendResult, type CloseOptions, type LogConfig, type PartitionLog, type ReadBuffers, type ReadResult, type TimestampOffset,
 } from './types.ts'
 
 export interface OpenLogOptions {
@@ -150,7 +150,7 @@ export class FilePartitionLog implements PartitionLog {
     return result
   }
 
-  read(offset: number, maxBytes: number): ReadResult {
+  read(offset: number, maxBytes: number, buffers?: ReadBuffers): ReadResult {
     if (this.#closed !== undefined) throw closedError(this.dir)
     if (!Number.isSafeInteger(offset) || offset < this.#logStartOffset || offset > this.#logEndOffset) {
       throw new TributaryError(
@@ -166,7 +166,7 @@ export class FilePartitionLog implements PartitionLog {
     for (let i = this.#segmentIndexFor(offset); i < this.#segments.length; i++) {
       const seg = this.#segments[i] as LogSegment
       if (seg.baseOffset >= highWatermark) break
-      const records = seg.readFrom(offset, maxBytes, highWatermark, slack)
+      const records = seg.readFrom(offset, maxBytes, highWatermark, slack, buffers)
       if (records !== undefined) return { records, highWatermark, logStartOffset }
     }
     return { records: EMPTY, highWatermark, logStartOffset }

@@ -11,6 +11,7 @@ import { readInt64, scanHeaders } from './batch-scan.ts'
 import { readAt, unlinkIfExists, writeFully } from './durable-io.ts'
 import { OffsetIndex } from './offset-index.ts'
 import { TimeIndex } from './time-index.ts'
+import { type ReadBuffers } from './types.ts'
 
 export const LOG_SUFFIX = '.log'
 export const INDEX_SUFFIX = '.index'
@@ -163,8 +164,8 @@ export class LogSegment {
     this.size += buf.length
   }
 
-  read(position: number, length: number): Buffer {
-    return readAt(this.fd, position, length)
+  read(position: number, length: number, buffers?: ReadBuffers): Buffer {
+    return readAt(this.fd, position, length, buffers)
   }
 
   /**
@@ -173,18 +174,18 @@ export class LogSegment {
    * Undefined when no batch of this segment ends at or after `offset`. `slack` covers the distance the
    * sparse index may leave before the wanted batch, so one read usually suffices.
    */
-  readFrom(offset: number, maxBytes: number, limitOffset: number, slack: number): Buffer | undefined {
+  readFrom(offset: number, maxBytes: number, limitOffset: number, slack: number, buffers?: ReadBuffers): Buffer | undefined {
     if (offset >= this.nextOffset) return undefined
     const want = Math.max(maxBytes, BATCH_OVERHEAD)
     let pos = this.offsetIndex.floorPosition(offset - this.baseOffset)
-    let buf = this.read(pos, Math.min(this.size - pos, want + slack))
+    let buf = this.read(pos, Math.min(this.size - pos, want + slack), buffers)
     let i = 0
     let firstSize = 0
     for (;;) {
       if (i + BATCH_OVERHEAD > buf.length) {
         pos += i
         if (pos + BATCH_OVERHEAD > this.size) return undefined
-        buf = this.read(pos, Math.min(this.size - pos, want + slack))
+        buf = this.read(pos, Math.min(this.size - pos, want + slack), buffers)
         i = 0
         continue
       }
@@ -198,7 +199,7 @@ export class LogSegment {
     }
     if (i + firstSize > buf.length) {
       pos += i
-      buf = this.read(pos, Math.min(this.size - pos, Math.max(want, firstSize)))
+      buf = this.read(pos, Math.min(this.size - pos, Math.max(want, firstSize)), buffers)
       i = 0
     }
     const limit = Math.min(buf.length, i + Math.max(maxBytes, firstSize))

@@ -59,6 +59,17 @@ export interface AppendResult {
   logStartOffset: number
 }
 
+/**
+ * Where a read gets its buffer: a caller that knows when it is done with the bytes (the Kafka server,
+ * once the response is written) can hand buffers back and out again, so that serving fetches does not
+ * allocate a fresh ArrayBuffer per read (each one adds to V8's external memory and brings the next
+ * full GC closer).
+ */
+export interface ReadBuffers {
+  /** A buffer of exactly `length` bytes, not in use by anyone else until its owner releases it. */
+  take(length: number): Buffer
+}
+
 export interface ReadResult {
   /** Whole batches, concatenated as stored; empty when there is nothing at or after the offset. */
   records: Buffer
@@ -108,8 +119,9 @@ export interface PartitionLog {
    * Reads whole batches starting with the one that contains `offset`, up to `maxBytes`
    * (at least one whole batch is returned even when it alone exceeds `maxBytes`), never past the
    * high watermark. Throws OFFSET_OUT_OF_RANGE for an offset below the log start or above the end.
+   * The bytes are read into buffers from `buffers` when given, else into fresh ones.
    */
-  read(offset: number, maxBytes: number): ReadResult
+  read(offset: number, maxBytes: number, buffers?: ReadBuffers): ReadResult
 
   /** The first offset whose batch max timestamp is >= `timestamp`, from the time index. */
   offsetForTimestamp(timestamp: number): TimestampOffset | undefined

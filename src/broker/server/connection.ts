@@ -237,7 +237,12 @@ export class KafkaConnection {
       if (out.kind === 'respond') {
         if (!wrote) this.#socket.cork()
         wrote = true
-        for (const chunk of out.chunks) this.#socket.write(chunk)
+        const chunks = out.chunks
+        const lastChunk = chunks.length - 1
+        // `written` runs once the socket has taken the last chunk (or failed): read buffers in the
+        // response may then be reused. Write callbacks run in order, so every chunk is out by then.
+        for (let i = 0; i <= lastChunk; i++) this.#socket.write(chunks[i] as Buffer, i === lastChunk ? out.written : undefined)
+        if (lastChunk < 0) out.written?.()
         if (out.last === true) {
           this.#socket.uncork()
           this.#closeGracefully()

@@ -8,6 +8,7 @@
 import { type Clock } from '../../util/clock.ts'
 import { type Broker } from '../broker.ts'
 import { type TopicPartition } from '../types.ts'
+import { type ReadBufferPool } from './read-buffer-pool.ts'
 import { type SaslAuthenticator } from './sasl/authenticator.ts'
 import { type TopicIds } from './topic-ids.ts'
 
@@ -37,6 +38,8 @@ export interface ServerContext {
   readonly sasl: SaslAuthenticator | undefined
   /** Aborted when the server starts to shut down: long polls answer with what they have. */
   readonly closing: AbortSignal
+  /** Buffers for the log reads of Fetch responses, reused once a response is written. */
+  readonly readBuffers: ReadBufferPool
   /** Unexpected failures (bugs, storage errors) are reported here; the connection is closed. */
   readonly log: (message: string) => void
 }
@@ -70,6 +73,8 @@ export interface RequestContext {
   readonly apiKey: number
   readonly apiVersion: number
   readonly clientId: string | null
+  /** Set by a handler whose response holds bytes that may be reused once the response is written. */
+  afterWrite?: () => void
 }
 
 /** Returned by a handler when the request gets no response at all (Produce with acks=0). */

@@ -12,7 +12,7 @@ import { HANDLERS } from './handlers/index.ts'
 
 /** What the connection does with one frame's outcome. */
 export type Outcome =
-  | { kind: 'respond'; chunks: Buffer[]; last?: boolean }
+  | { kind: 'respond'; chunks: Buffer[]; last?: boolean; written?: () => void }
   | { kind: 'none' }
   | { kind: 'close'; reason: string }
 
@@ -55,7 +55,9 @@ export function handleFrame(server: ServerContext, connection: ConnectionState, 
     if (response === NO_RESPONSE) return { kind: 'none' }
     try {
       const chunks = encodeResponse(codec, correlationId, response).toBuffers()
-      return connection.closeAfterResponse ? { kind: 'respond', chunks, last: true } : { kind: 'respond', chunks }
+      const out: Outcome = connection.closeAfterResponse ? { kind: 'respond', chunks, last: true } : { kind: 'respond', chunks }
+      if (ctx.afterWrite !== undefined) out.written = ctx.afterWrite
+      return out
     } catch (e) {
       server.log(`encoding the response to API ${header.apiKey} v${header.apiVersion} failed: ${String(e)}`)
       return close('response encoding failed')

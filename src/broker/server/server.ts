@@ -16,6 +16,7 @@ import { KafkaConnection } from './connection.ts'
 import { type ServerContext } from './context.ts'
 import { type SaslAuthenticator, createSaslAuthenticator } from './sasl/authenticator.ts'
 import { loadUsersFile } from './sasl/credentials.ts'
+import { ReadBufferPool } from './read-buffer-pool.ts'
 import { TopicIds } from './topic-ids.ts'
 
 export const DEFAULT_LISTEN = '127.0.0.1:9092'
@@ -119,6 +120,7 @@ export async function startKafkaServer(broker: Broker, options: KafkaServerOptio
     topicIds: new TopicIds(broker),
     sasl,
     closing: closing.signal,
+    readBuffers: new ReadBufferPool(),
     log,
   }
 

@@ -68,6 +68,9 @@ export async function handleFetch(ctx: RequestContext, body: unknown): Promise<F
   const maxBytes = Math.max(0, req.maxBytes ?? 0x7fffffff)
   const deadline = clock.now() + Math.max(0, req.maxWaitMs ?? 0)
   const signal = ctx.connection.parkedSignal
+  // The log reads go into pooled buffers, handed back once the response is on the socket.
+  const lease = ctx.server.readBuffers.lease()
+  ctx.afterWrite = () => lease.release()
 
   const shape = (r: FetchPartitionResult): Shaped => {
     if (r.error !== undefined || !readCommitted) return { result: r, lastStableOffset: r.highWatermark, abortedTransactions: readCommitted ? [] : null }
@@ -87,11 +90,11 @@ export async function handleFetch(ctx: RequestContext, body: unknown): Promise<F
     const remaining = Math.max(0, deadline - clock.now())
     let results: FetchPartitionResult[]
     try {
-      results = await broker.fetch(requests, { maxWaitMs: remaining, minBytes, maxBytes, signal })
+      results = await broker.fetch(requests, { maxWaitMs: remaining, minBytes, maxBytes, signal, readBuffers: lease })
     } catch (e) {
       if (!isShutdown(e)) throw e
       // Shutting down or the client left: answer with what is there now.
-      results = await broker.fetch(requests, { maxWaitMs: 0, minBytes: 0, maxBytes })
+      results = await broker.fetch(requests, { maxWaitMs: 0, minBytes: 0, maxBytes, readBuffers: lease })
     }
     shaped = results.map(shape)
     const bytes = shaped.reduce((n, s) => n + s.result.records.length, 0)
