@@ -239,6 +239,8 @@ export async function latencyNats(rate: number, seconds: number, recordBytes: nu
  * The same measurement with librdkafka on both ends (kcat producer fed through stdin with
  * linger.ms=0 and acks=all, kcat consumer printing values unbuffered), so no Node client library
  * sits between the clock and the broker. The stamps still pass through pipes of this process.
+ * Nagle's algorithm is off on both (librdkafka leaves it on by default; Kafka's Java client and the
+ * broker turn it off), so a small request never waits for the ACK of the one before it.
  */
 export async function latencyKcat(target: Target, rate: number, seconds: number, recordBytes: number): Promise<LatencyResult> {
   const topic = `bench-latency-kcat-${process.pid}`
@@ -249,8 +251,8 @@ export async function latencyKcat(target: Target, rate: number, seconds: number,
     await admin.close()
   }
   const base = ['-b', target.bootstrap, '-t', topic]
-  const consumer = spawn('kcat', ['-C', ...base, '-u', '-o', 'end', '-f', '%s\n', '-X', 'fetch.wait.max.ms=100'], { stdio: ['ignore', 'pipe', 'ignore'] })
-  const producer = spawn('kcat', ['-P', ...base, '-X', 'linger.ms=0', '-X', 'acks=all'], { stdio: ['pipe', 'ignore', 'ignore'] })
+  const consumer = spawn('kcat', ['-C', ...base, '-u', '-o', 'end', '-f', '%s\n', '-X', 'fetch.wait.max.ms=100', '-X', 'socket.nagle.disable=true'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  const producer = spawn('kcat', ['-P', ...base, '-X', 'linger.ms=0', '-X', 'acks=all', '-X', 'socket.nagle.disable=true'], { stdio: ['pipe', 'ignore', 'ignore'] })
   try {
     // Give the consumer time to join the end of the partition before the clock starts.
     await sleep(1500)
