@@ -31,6 +31,8 @@ export interface LatencyResult {
 }
 
 const WARMUP_MS = 1000
+/** Each run gets topics of its own (a run may be repeated in one process). */
+let runCount = 0
 const TICK_MS = 2
 /** After the last send, how long to wait for the consumer to catch up before giving up. */
 const DRAIN_MS = 30_000
@@ -122,7 +124,7 @@ async function drained(latencies: Latencies, sent: number): Promise<void> {
 }
 
 export async function latencyTributary(target: Target, rate: number, seconds: number, recordBytes: number): Promise<LatencyResult> {
-  const topic = `bench-latency-${process.pid}`
+  const topic = `bench-latency-${process.pid}-${++runCount}`
   const client = createKafkaClient({ bootstrap: [target.bootstrap], clientId: 'bench-latency' })
   try {
     await client.admin().createTopics([{ name: topic, partitions: 1 }])
@@ -243,7 +245,7 @@ export async function latencyNats(rate: number, seconds: number, recordBytes: nu
  * broker turn it off), so a small request never waits for the ACK of the one before it.
  */
 export async function latencyKcat(target: Target, rate: number, seconds: number, recordBytes: number): Promise<LatencyResult> {
-  const topic = `bench-latency-kcat-${process.pid}`
+  const topic = `bench-latency-kcat-${process.pid}-${++runCount}`
   const admin = createKafkaClient({ bootstrap: [target.bootstrap], clientId: 'bench-latency-kcat' })
   try {
     await admin.admin().createTopics([{ name: topic, partitions: 1 }])

@@ -11,6 +11,7 @@
  *   --batch N            records per send of the in-process clients (default 1000)
  *   --rate N             records/s of the latency runs (default 50,000)
  *   --latency-seconds S  length of each latency run (default 10)
+ *   --latency-runs N     latency runs per system, taking turns between systems (default 3)
  *   --skip-peers         Tributary only
  *   --skip-kcat          no kcat runs
  */
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '50000' },
     'latency-seconds': { type: 'string', default: '10' },
+    'latency-runs': { type: 'string', default: '3' },
     'skip-peers': { type: 'boolean', default: false },
     'skip-kcat': { type: 'boolean', default: false },
   },
@@ -49,6 +51,7 @@ const numbers = {
   batch: Number(values.batch),
   rate: Number(values.rate),
   'latency-seconds': Number(values['latency-seconds']),
+  'latency-runs': Number(values['latency-runs']),
 }
 for (const [name, v] of Object.entries(numbers)) {
   if (!Number.isInteger(v) || v <= 0) {
@@ -60,6 +63,7 @@ const { records, batch, rate } = numbers
 const peerRecords = numbers['peer-records']
 const recordBytes = numbers['record-bytes']
 const latencySeconds = numbers['latency-seconds']
+const latencyRuns = numbers['latency-runs']
 
 /** The Node flags of the launcher's shebang (`#!/usr/bin/env -S node FLAGS`): the broker runs as `tributary` runs it. */
 function launcherNodeFlags(cli: string): string[] {
@@ -123,16 +127,22 @@ try {
   try {
     await step('Tributary: Kafka client (@platformatic/kafka)', throughput, () => benchKafkaClient(broker.target, records, recordBytes, batch))
     if (!values['skip-kcat']) await step('Tributary: kcat', throughput, () => benchKcat(broker.target, records, recordBytes, path.join(work, 'records.txt')))
-    await step(`Tributary latency at ${rate}/s`, latency, async () => [await latencyTributary(broker.target, rate, latencySeconds, recordBytes)])
-    if (!values['skip-kcat']) await step(`Tributary latency with kcat at ${rate}/s`, latency, async () => [await latencyKcat(broker.target, rate, latencySeconds, recordBytes)])
+    if (!values['skip-peers']) {
+      await step('Redis Streams', throughput, () => peer('redis-server', () => benchRedisStreams(peerRecords, recordBytes, batch)))
+      await step('NATS JetStream', throughput, () => peer('nats-server', () => benchNatsJetStream(peerRecords, recordBytes, batch)))
+    }
+    // Latency runs take turns (every system once, then again), so a noisy moment of the machine
+    // does not fall on one system's runs only.
+    for (let run = 1; run <= latencyRuns; run++) {
+      await step(`Tributary latency at ${rate}/s (run ${run})`, latency, async () => [await latencyTributary(broker.target, rate, latencySeconds, recordBytes)])
+      if (!values['skip-kcat']) await step(`Tributary latency with kcat at ${rate}/s (run ${run})`, latency, async () => [await latencyKcat(broker.target, rate, latencySeconds, recordBytes)])
+      if (!values['skip-peers']) {
+        await step(`Redis Streams latency at ${rate}/s (run ${run})`, latency, async () => [await latencyRedis(rate, latencySeconds, recordBytes)])
+        await step(`NATS JetStream latency at ${rate}/s (run ${run})`, latency, async () => [await latencyNats(rate, latencySeconds, recordBytes)])
+      }
+    }
   } finally {
     await broker.stop()
-  }
-  if (!values['skip-peers']) {
-    await step('Redis Streams', throughput, () => peer('redis-server', () => benchRedisStreams(peerRecords, recordBytes, batch)))
-    await step('NATS JetStream', throughput, () => peer('nats-server', () => benchNatsJetStream(peerRecords, recordBytes, batch)))
-    await step(`Redis Streams latency at ${rate}/s`, latency, async () => [await latencyRedis(rate, latencySeconds, recordBytes)])
-    await step(`NATS JetStream latency at ${rate}/s`, latency, async () => [await latencyNats(rate, latencySeconds, recordBytes)])
   }
 } finally {
   await rm(work, { recursive: true, force: true })
@@ -150,12 +160,23 @@ for (const r of throughput as CpuResult[]) {
   )
 }
 console.log('\nPeer broker CPU is the server process over produce and consume together, split evenly; peer client CPU is not measured.')
-console.log(`\nProduce-to-consume latency at ${rate.toLocaleString('en-US')} records/s for ${latencySeconds} s (first second not counted):\n`)
+console.log(`\nProduce-to-consume latency at ${rate.toLocaleString('en-US')} records/s, ${latencyRuns} runs of ${latencySeconds} s per system (first second of each not counted):\n`)
 console.log('| system | achieved records/s | records counted | p50 ms | p99 ms | max ms | broker CPU s/s | durability |')
 console.log('|---|---:|---:|---:|---:|---:|---:|---|')
 for (const l of latency) {
   console.log(
     `| ${l.system} | ${Math.round(l.achieved).toLocaleString('en-US')} | ${l.records.toLocaleString('en-US')} | ${fmt(l.p50, 2)} | ${fmt(l.p99, 2)} | ${fmt(l.max, 2)} | ${fmt(l.brokerCpuPerSecond, 2)} | ${l.durability} |`,
   )
+}
+console.log('\nMedian over the runs of each system:\n')
+console.log('| system | runs | p50 ms | p99 ms | p99 of each run |')
+console.log('|---|---:|---:|---:|---|')
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2
+}
+for (const system of new Set(latency.map((l) => l.system))) {
+  const runs = latency.filter((l) => l.system === system)
+  console.log(`| ${system} | ${runs.length} | ${fmt(median(runs.map((r) => r.p50)), 2)} | ${fmt(median(runs.map((r) => r.p99)), 2)} | ${runs.map((r) => fmt(r.p99, 2)).join(', ')} |`)
 }
 console.log('\nA system that cannot sustain the rate is throttled to at most one second of unacknowledged records; its achieved rate is lower.')
