@@ -13,12 +13,15 @@
  *   --latency-seconds S   measured seconds of it (default 10, after 2 s of warm-up); 0 skips it
  *   --format F            row (default: compact binary rows) or json, for events and results
  *   --dir PATH            where the broker's data directory goes (default the OS temp dir)
+ *   --warmup-events N     events of an unmeasured q0 run first, with the same workers (default 200,000; 0 skips)
+ *   --malloc M            tuned (default: glibc malloc keeps freed memory, see allocator.ts) or default
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { openEmbedded } from '../../src/client/embedded/index.ts'
+import { MALLOC_ENV, mallocTuned, rerunWithMallocEnv } from './allocator.ts'
 import { EVENT_FORMATS, type EventFormatName } from './event-format.ts'
 import { runLatency } from './latency.ts'
 import { loadEvents } from './load.ts'
@@ -38,9 +41,20 @@ const { values } = parseArgs({
     'latency-seconds': { type: 'string', default: '10' },
     format: { type: 'string', default: 'row' },
     dir: { type: 'string', default: os.tmpdir() },
+    malloc: { type: 'string', default: 'tuned' },
+    'warmup-events': { type: 'string', default: '200000' },
   },
   strict: true,
 })
+
+if (values.malloc !== 'tuned' && values.malloc !== 'default') {
+  console.error('bench:nexmark: --malloc must be tuned or default')
+  process.exit(2)
+}
+if (values.malloc === 'tuned') {
+  const code = rerunWithMallocEnv()
+  if (code !== undefined) process.exit(code)
+}
 
 function count(name: string, min: number): number {
   const v = Number((values as Record<string, string>)[name]?.replaceAll('_', '').replaceAll(',', ''))
@@ -57,6 +71,7 @@ const partitions = count('partitions', 1)
 const workers = count('workers', 0)
 const latencyRate = count('latency-rate', 1)
 const latencySeconds = count('latency-seconds', 0)
+const warmupEvents = count('warmup-events', 0)
 const queries = values.queries.split(',').map((q) => q.trim()).filter((q) => q !== '')
 for (const q of queries) {
   if (!(QUERY_NAMES as readonly string[]).includes(q)) {
@@ -90,6 +105,16 @@ try {
     const m = await loadEvents(client, topic, partitions, n, format)
     if (rows.length === 0) rows.push({ name: 'generator → topic', ...m, notes: `${format === 'json' ? 'JSON' : 'row-format'} events into ${partitions} partitions` })
   }
+  if (warmupEvents > 0) {
+    // Process-wide first-run costs (allocator arenas, file caches) go here, not into the first query.
+    // Every measured query still starts its own worker threads, cold.
+    const topic = `${EVENTS_TOPIC}-warmup`
+    await admin.createTopics([{ name: topic, partitions, configs: INPUT_TOPIC_CONFIGS }])
+    process.stderr.write(`warming up: q0 over ${warmupEvents.toLocaleString('en-US')} events (not measured)...\n`)
+    await loadEvents(client, topic, partitions, warmupEvents, format)
+    await runQuery(client, { query: 'q0', job: 'nexmark-warmup', input: topic, partitions, events: warmupEvents, workers, format })
+    await admin.deleteTopics([topic, 'nexmark-warmup-out'])
+  }
   await admin.close()
   for (const q of queries) {
     const def = QUERIES[q as QueryName]
@@ -115,6 +140,7 @@ try {
 console.log(`Machine: ${machineLine()}; load average ${loadAtStart.toFixed(2)} at start`)
 const threads = workers === 0 ? 'one event loop, keyBy in memory' : `${workers} worker threads through a remote client, keyBy through repartition topics`
 const encoding = format === 'json' ? 'JSON events and results' : 'events and results in the binary row format'
-console.log(`Embedded broker, ${partitions} partitions per topic (one task per partition; ${threads}), ${encoding}.\n`)
+const malloc = mallocTuned() ? `glibc malloc tuned (${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : 'malloc defaults'
+console.log(`Embedded broker, ${partitions} partitions per topic (one task per partition; ${threads}), ${encoding}, ${malloc}.\n`)
 console.log(toMarkdown(rows))
 if (latency !== undefined) console.log(`\n${latencyLine(latency, latencyRate)}`)

@@ -29,7 +29,7 @@ const COMMIT_INTERVAL_MS = 1000
  * its next heartbeat; with the 3 s default, a parallel job would wait that long before any task
  * starts. Heartbeats are cheap local calls of the consumer's client.
  */
-const PEER_HEARTBEAT_MS = 100
+const PEER_HEARTBEAT_MS = 20
 
 export type TopicInput =
   | { kind: 'source'; input: number; spec: TopicSourceSpec; partitions: number }
