@@ -14,6 +14,7 @@
  *   --format F            row (default: compact binary rows) or json, for events and results
  *   --dir PATH            where the broker's data directory goes (default the OS temp dir)
  *   --warmup-events N     events of an unmeasured q0 run first, with the same workers (default 200,000; 0 skips)
+ *   --pool P              with --workers: keep the worker threads between queries (yes, default) or not (no)
  *   --malloc M            tuned (default: glibc malloc keeps freed memory, see allocator.ts) or default
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -27,6 +28,7 @@ import { runLatency } from './latency.ts'
 import { loadEvents } from './load.ts'
 import { QUERIES, QUERY_NAMES, type QueryName } from './queries.ts'
 import { type Row, latencyLine, machineLine, toMarkdown } from './report.ts'
+import { WorkerPool } from '../../src/stream/parallel/worker-pool.ts'
 import { runQuery } from './throughput.ts'
 import { EVENTS_TOPIC, INPUT_TOPIC_CONFIGS } from './topics.ts'
 
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     dir: { type: 'string', default: os.tmpdir() },
     malloc: { type: 'string', default: 'tuned' },
     'warmup-events': { type: 'string', default: '200000' },
+    pool: { type: 'string', default: 'yes' },
   },
   strict: true,
 })
@@ -83,12 +86,17 @@ if (!(EVENT_FORMATS as readonly string[]).includes(values.format)) {
   console.error(`bench:nexmark: --format must be one of ${EVENT_FORMATS.join(', ')}`)
   process.exit(2)
 }
+if (values.pool !== 'yes' && values.pool !== 'no') {
+  console.error('bench:nexmark: --pool must be yes or no')
+  process.exit(2)
+}
 const format = values.format as EventFormatName
 const windowed = (q: string): boolean => QUERIES[q as QueryName].eventTime || q === 'q12'
 
 const loadAtStart = os.loadavg()[0] as number
 const dataDir = await mkdtemp(path.join(values.dir, 'tributary-nexmark-'))
 const { broker, client } = await openEmbedded({ dataDir })
+const pool = workers > 0 && values.pool === 'yes' ? new WorkerPool() : undefined
 const rows: Row[] = []
 let latency: Awaited<ReturnType<typeof runLatency>> | undefined
 try {
@@ -112,7 +120,7 @@ try {
     await admin.createTopics([{ name: topic, partitions, configs: INPUT_TOPIC_CONFIGS }])
     process.stderr.write(`warming up: q0 over ${warmupEvents.toLocaleString('en-US')} events (not measured)...\n`)
     await loadEvents(client, topic, partitions, warmupEvents, format)
-    await runQuery(client, { query: 'q0', job: 'nexmark-warmup', input: topic, partitions, events: warmupEvents, workers, format })
+    await runQuery(client, { query: 'q0', job: 'nexmark-warmup', input: topic, partitions, events: warmupEvents, workers, format, ...(pool === undefined ? {} : { pool }) })
     await admin.deleteTopics([topic, 'nexmark-warmup-out'])
   }
   await admin.close()
@@ -120,7 +128,7 @@ try {
     const def = QUERIES[q as QueryName]
     const n = windowed(q) ? windowedEvents : events
     process.stderr.write(`running ${q} over ${n.toLocaleString('en-US')} events...\n`)
-    const r = await runQuery(client, { query: q as QueryName, job: `nexmark-${q}`, input: topics.get(n) as string, partitions, events: n, workers, format })
+    const r = await runQuery(client, { query: q as QueryName, job: `nexmark-${q}`, input: topics.get(n) as string, partitions, events: n, workers, format, ...(pool === undefined ? {} : { pool }) })
     const notes = `${r.outputs.toLocaleString('en-US')} output records${q === 'q12' ? ' (windows still open at end of input are not emitted)' : ''}`
     rows.push({ name: `${q} ${def.title}`, ...r, notes })
   }
@@ -132,13 +140,14 @@ try {
   console.error('bench:nexmark failed:', err)
   process.exitCode = 1
 } finally {
+  await pool?.close()
   await client.close().catch((err: unknown) => console.error('closing the client:', err))
   await broker.close().catch((err: unknown) => console.error('closing the broker:', err))
   await rm(dataDir, { recursive: true, force: true })
 }
 
 console.log(`Machine: ${machineLine()}; load average ${loadAtStart.toFixed(2)} at start`)
-const threads = workers === 0 ? 'one event loop, keyBy in memory' : `${workers} worker threads through a remote client, keyBy through repartition topics`
+const threads = workers === 0 ? 'one event loop, keyBy in memory' : `${workers} worker threads${pool === undefined ? ' per query' : ' kept between queries'} through a remote client, keyBy through repartition topics`
 const encoding = format === 'json' ? 'JSON events and results' : 'events and results in the binary row format'
 const malloc = mallocTuned() ? `glibc malloc tuned (${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : 'malloc defaults'
 console.log(`Embedded broker, ${partitions} partitions per topic (one task per partition; ${threads}), ${encoding}, ${malloc}.\n`)

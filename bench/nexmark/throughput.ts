@@ -3,11 +3,13 @@
  * (consumer group join included) until its sink wrote and had acknowledged the last output record.
  * With `workers` > 0 the job runs over that many worker threads (runParallelJob), each reaching the
  * main thread's embedded broker through a remote client, and keyBy goes through repartition topics.
+ * With a pool the threads are kept between queries (as a cluster's task managers are).
  */
 import { remoteClientTransport } from '../../src/client/remote/index.ts'
 import { type Client } from '../../src/client/types.ts'
 import { StreamEnvironment } from '../../src/stream/api/stream-environment.ts'
 import { runParallelJob } from '../../src/stream/parallel/parallel-job.ts'
+import { type WorkerPool } from '../../src/stream/parallel/worker-pool.ts'
 import { type EventFormatName } from './event-format.ts'
 import { type Measured, measure } from './measure.ts'
 import { type NexmarkJobArgs, buildNexmarkPipeline } from './pipeline.ts'
@@ -31,6 +33,8 @@ export interface QueryOptions {
   events: number
   /** 0: the job's tasks on this thread's event loop; else worker threads. */
   workers: number
+  /** Worker threads kept between the queries (started by the first job that needs them). */
+  pool?: WorkerPool
   format: EventFormatName
 }
 
@@ -53,6 +57,7 @@ export async function runQuery(client: Client, o: QueryOptions): Promise<QueryRu
         parallelism: o.workers,
         transport: remoteClientTransport(client),
         args,
+        ...(o.pool === undefined ? {} : { pool: o.pool }),
       }
       run = () => runParallelJob(options).done
     }

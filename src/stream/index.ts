@@ -64,6 +64,7 @@ export {
   type WorkerResult,
 } from './parallel/parallel-job.ts'
 export { type WorkerEnvironmentOptions } from './parallel/messages.ts'
+export { WorkerPool } from './parallel/worker-pool.ts'
 export { type BadRecord } from './api/transformation.ts'
 export {
   CountTrigger,

@@ -3,6 +3,7 @@
  * bounded job ends once every task finished in some worker), metrics, the result or the error, and
  * cancellation. Errors cross as code + message.
  */
+import { type MessagePort } from 'node:worker_threads'
 import { type JobMetrics } from '../api/job-handle.ts'
 
 export interface WorkerError {
@@ -32,6 +33,14 @@ export interface WorkerStart {
   clientModule: string
   clientExport: string
   metricsIntervalMs: number
+}
+
+/** Main thread → pooled worker: run this job, with these ports for its client and its control messages. */
+export interface PooledJob {
+  type: 'job'
+  start: WorkerStart
+  port: MessagePort
+  control: MessagePort
 }
 
 /** The StreamEnvironment options a worker can be given (plain data). */

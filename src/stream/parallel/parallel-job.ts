@@ -23,7 +23,8 @@ import { type Clock, systemClock } from '../../util/clock.ts'
 import { ErrorCode, TributaryError, toTributaryError } from '../../util/errors.ts'
 import { type JobHandle, type JobMetrics, type JobResult } from '../api/job-handle.ts'
 import { type StreamEnvironment } from '../api/stream-environment.ts'
-import { type FromWorker, type ToWorker, type WorkerEnvironmentOptions, type WorkerStart } from './messages.ts'
+import { type FromWorker, type PooledJob, type ToWorker, type WorkerEnvironmentOptions, type WorkerStart } from './messages.ts'
+import { type WorkerPool } from './worker-pool.ts'
 
 /** How workers get a Client. `remoteClientTransport(client)` (src/client/remote) is one. */
 export interface WorkerClientTransport {
@@ -61,6 +62,8 @@ export interface ParallelJobOptions<A = unknown> {
   signal?: AbortSignal
   /** How often workers report metrics. Default 1000 ms. */
   metricsIntervalMs?: number
+  /** Run on workers of this pool (kept between jobs) instead of starting and ending threads for this job. */
+  pool?: WorkerPool
   /** How long a cancelled worker may take to end before it is terminated. Default 10 s. */
   stopGraceMs?: number
   clock?: Clock
@@ -108,6 +111,8 @@ export function runParallelJob<A>(options: ParallelJobOptions<A>): ParallelJobHa
 
 interface RunningWorker {
   worker: Worker
+  /** Where this job's control messages go: the worker itself, or a pooled worker's port for this job. */
+  control: { postMessage(m: ToWorker): void }
   host: { close(): Promise<void> }
   metrics: JobMetrics
   cancelled: boolean
@@ -163,7 +168,7 @@ class ParallelRun {
     const o = this.#o
     const { port1, port2 } = new MessageChannel()
     const host = o.transport.serve(port1)
-    const start: WorkerStart & { port: MessagePort } = {
+    const start: WorkerStart = {
       name: o.name,
       worker: index,
       workers: o.parallelism,
@@ -174,13 +179,17 @@ class ParallelRun {
       clientModule: o.transport.workerModule,
       clientExport: o.transport.workerExport,
       metricsIntervalMs: o.metricsIntervalMs ?? 1000,
-      port: port2,
     }
-    const worker = new Worker(workerEntry, { workerData: start, transferList: [port2] })
-    const running: RunningWorker = { worker, host, metrics: {}, cancelled: false, reported: false, exited: Promise.resolve() }
+    return o.pool === undefined ? this.#own(index, start, port2, host) : this.#pooled(o.pool, index, start, port2, host)
+  }
+
+  /** A thread of this job alone: it ends with the job. */
+  #own(index: number, start: WorkerStart, port: MessagePort, host: RunningWorker['host']): RunningWorker {
+    const worker = new Worker(workerEntry, { workerData: { ...start, port }, transferList: [port] })
+    const running: RunningWorker = { worker, control: worker, host, metrics: {}, cancelled: false, reported: false, exited: Promise.resolve() }
     running.exited = new Promise<void>((resolve) => {
       worker.on('exit', (code) => {
-        if (!running.reported) this.#fail(new TributaryError(ErrorCode.ILLEGAL_STATE, `worker ${index} of job ${o.name} exited (code ${code}) before the job ended`))
+        if (!running.reported) this.#fail(this.#exitedEarly(index, code))
         resolve()
       })
     })
@@ -192,11 +201,57 @@ class ParallelRun {
     return running
   }
 
+  /** A pooled thread: done with this job once it reported; back to the pool then, unless it failed. */
+  #pooled(pool: WorkerPool, index: number, start: WorkerStart, port: MessagePort, host: RunningWorker['host']): RunningWorker {
+    const worker = pool.acquire()
+    const { port1: control, port2: controlRemote } = new MessageChannel()
+    const running: RunningWorker = { worker, control, host, metrics: {}, cancelled: false, reported: false, exited: Promise.resolve() }
+    let failed = false
+    running.exited = new Promise<void>((resolve) => {
+      const onExit = (code: number): void => {
+        failed = true
+        if (!running.reported) this.#fail(this.#exitedEarly(index, code))
+        end()
+      }
+      const onError = (err: unknown): void => {
+        failed = true
+        running.reported = true
+        this.#fail(workerError(err))
+        end()
+      }
+      let ended = false
+      const end = (): void => {
+        if (ended) return
+        ended = true
+        worker.off('exit', onExit)
+        worker.off('error', onError)
+        control.close()
+        if (failed || running.cancelled || this.#cancelled) pool.discard(worker)
+        else pool.release(worker)
+        resolve()
+      }
+      worker.on('exit', onExit)
+      worker.on('error', onError)
+      control.on('message', (m: FromWorker) => {
+        this.#onMessage(index, running, m)
+        if (m.type === 'failed') failed = true
+        if (m.type === 'result' || m.type === 'failed') end()
+      })
+    })
+    const job: PooledJob = { type: 'job', start, port, control: controlRemote }
+    worker.postMessage(job, [port, controlRemote])
+    return running
+  }
+
+  #exitedEarly(index: number, code: number): TributaryError {
+    return new TributaryError(ErrorCode.ILLEGAL_STATE, `worker ${index} of job ${this.#o.name} exited (code ${code}) before the job ended`)
+  }
+
   #onMessage(index: number, w: RunningWorker, m: FromWorker): void {
     switch (m.type) {
       case 'finished':
         this.#workers.forEach((other, i) => {
-          if (i !== index) other.worker.postMessage(m satisfies ToWorker)
+          if (i !== index) other.control.postMessage(m satisfies ToWorker)
         })
         return
       case 'metrics':
@@ -227,7 +282,7 @@ class ParallelRun {
   }
 
   #broadcast(m: ToWorker): void {
-    for (const w of this.#workers) w.worker.postMessage(m)
+    for (const w of this.#workers) w.control.postMessage(m)
   }
 }
 

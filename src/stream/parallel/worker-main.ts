@@ -2,7 +2,8 @@
  * @module Entry of one worker thread of runParallelJob: connects the worker's Client through the
  * transport module, builds the pipeline with the user's builder on a fresh StreamEnvironment (one
  * member of each of the job's consumer groups), runs it and reports finished tasks, metrics and the
- * result or the error to the main thread.
+ * result or the error to the main thread. A pooled worker (worker-pool.ts) does that for every job
+ * it is sent, each with its own client and control port.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
 import { type Client } from '../../client/types.ts'
@@ -11,7 +12,8 @@ import { ErrorCode, TributaryError, toTributaryError } from '../../util/errors.t
 import { type JobHandle, type JobMetrics } from '../api/job-handle.ts'
 import { StreamEnvironment } from '../api/stream-environment.ts'
 import { type JobPeers } from '../runtime/job-peers.ts'
-import { type FromWorker, type ToWorker, type WorkerStart } from './messages.ts'
+import { type FromWorker, type PooledJob, type ToWorker, type WorkerStart } from './messages.ts'
+import { POOLED } from './worker-pool.ts'
 
 /** Finished tasks of the other workers, held until the job registers its handler. */
 class WorkerPeers implements JobPeers {
@@ -95,6 +97,11 @@ async function main(port: MessagePort, start: WorkerStart, control: MessagePort)
 }
 
 if (parentPort !== null) {
-  const data = workerData as WorkerStart & { port: MessagePort }
-  void main(data.port, data, parentPort)
+  if (workerData === POOLED) {
+    // A pooled worker runs the jobs it is sent, one after the other, until the pool ends it.
+    parentPort.on('message', (m: PooledJob) => void main(m.port, m.start, m.control))
+  } else {
+    const data = workerData as WorkerStart & { port: MessagePort }
+    void main(data.port, data, parentPort)
+  }
 }
