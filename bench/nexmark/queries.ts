@@ -27,6 +27,8 @@ export interface QueryDefinition {
   title: string
   /** Needs event time: the source assigns `dateTime - 4 s` watermarks (the reference DDL). */
   eventTime: boolean
+  /** Has a keyBy: its exchange is in memory on one thread, through a repartition topic across workers. */
+  keyed: boolean
   /** Fields of a result, for the row format. */
   result: RowSchema
   /** Builds the pipeline from the decoded events to `sink(stream)`. */
@@ -99,6 +101,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q0',
     title: 'pass-through',
     eventTime: false,
+    keyed: false,
     result: BID_RESULT,
     build: (events, output) =>
       output(
@@ -112,6 +115,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q1',
     title: 'currency conversion',
     eventTime: false,
+    keyed: false,
     result: BID_RESULT,
     // DECIMAL(23,3) of 0.908 * price: prices are integers, so price * 908 / 1000 has 3 decimals.
     build: (events, output) =>
@@ -126,6 +130,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q2',
     title: 'selection',
     eventTime: false,
+    keyed: false,
     result: [
       ['auction', N],
       ['price', N],
@@ -144,6 +149,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q5',
     title: 'hot items',
     eventTime: true,
+    keyed: true,
     result: [
       ['auction', N],
       ['num', N],
@@ -175,6 +181,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q11',
     title: 'user sessions',
     eventTime: true,
+    keyed: true,
     result: COUNT_RESULT,
     build: (events, output) =>
       output(
@@ -191,6 +198,7 @@ export const QUERIES: Record<QueryName, QueryDefinition> = {
     name: 'q12',
     title: 'processing-time windows',
     eventTime: false,
+    keyed: true,
     result: COUNT_RESULT,
     // Windows still open at end of input are not emitted: processing-time timers do not fire at
     // end of input (as in Flink's streaming mode), so a run shorter than 10 s may emit nothing.
