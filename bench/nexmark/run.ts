@@ -139,7 +139,7 @@ try {
     const w = workersFor(q)
     const r = await runQuery(client, { query: q as QueryName, job: `nexmark-${q}`, input: topics.get(n) as string, partitions, events: n, workers: w, format, ...(pool === undefined ? {} : { pool }) })
     const open = q === 'q12' ? ' (windows still open at end of input are not emitted)' : ''
-    const notes = `${r.outputs.toLocaleString('en-US')} output records${open}; ${w === 0 ? 'main thread' : `${w} worker threads`}`
+    const notes = `${r.outputs.toLocaleString('en-US')} output records${open}; ${w === 0 ? 'main thread' : `${w} worker thread${w === 1 ? '' : 's'}`}`
     rows.push({ name: `${q} ${def.title}`, ...r, notes })
   }
   if (latencySeconds > 0) {
@@ -157,7 +157,7 @@ try {
 }
 
 console.log(`Machine: ${machineLine()}; load average ${loadAtStart.toFixed(2)} at start`)
-const threads = (w: number): string => (w === 0 ? 'on the main thread, keyBy in memory' : `over ${w} worker threads${pool === undefined ? ' per query' : ' kept between queries'} through a remote client, keyBy through repartition topics`)
+const threads = (w: number): string => (w === 0 ? 'on the main thread, keyBy in memory' : `over ${w} worker thread${w === 1 ? '' : 's'}${pool === undefined ? ' per query' : ' kept between queries'} through a remote client, keyBy through repartition topics`)
 const placement = `q0–q2 ${threads(workers)}; q5, q11, q12 ${threads(keyedWorkers)}`
 const encoding = format === 'json' ? 'JSON events and results' : 'events and results in the binary row format'
 const malloc = mallocTuned() ? `glibc malloc tuned (${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : 'malloc defaults'
