@@ -161,9 +161,9 @@ export class HostConsumer {
 }
 
 /**
- * The fetched bytes for the reply to transfer. The broker reads every fetch into a fresh buffer of
- * its own (src/log/durable-io.ts readAt) that nothing else keeps, so that buffer moves to the worker
- * as it is. One that may be shared is copied: a buffer cut from Node's pool (whose slab is
+ * The fetched bytes for the reply to transfer. The embedded consumer's fetches pass no
+ * `readBuffers`, so the broker reads each into a fresh buffer that nothing else keeps (FetchOptions
+ * in src/broker/types.ts: "fresh buffers when absent"), and that buffer moves to the worker as it is. One that may be shared is copied: a buffer cut from Node's pool (whose slab is
  * Buffer.poolSize bytes and holds other buffers) or a shared one. allocUnsafeSlow for the copy: its
  * own ArrayBuffer, not zero-filled (as `new ArrayBuffer` would be, four times the cost of the copy).
  */
