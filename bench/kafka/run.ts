@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util'
 import { benchNatsJetStream, benchRedisStreams } from '../broker/peers.ts'
 import { type BenchResult, machineLine } from '../broker/report.ts'
 import { pidOf, processCpuSeconds } from './cpu.ts'
-import { type LatencyResult, latencyKcat, latencyNats, latencyRedis, latencyTributary } from './latency.ts'
+import { type LatencyResult } from './latency.ts'
 import { type CpuResult, type Target, benchKafkaClient, benchKcat } from './throughput.ts'
 
 const { values } = parseArgs({
@@ -94,6 +94,19 @@ async function startBroker(dataDir: string): Promise<{ target: Target; stop(): P
   }
 }
 
+/** One latency run in a fresh process (latency-main.ts), so no run measures through another's heap. */
+async function latencyInChild(system: 'tributary' | 'kcat' | 'redis' | 'nats', target?: Target): Promise<LatencyResult> {
+  const main = fileURLToPath(new URL('./latency-main.ts', import.meta.url))
+  const args = [main, system, String(rate), String(latencySeconds), String(recordBytes), ...(target === undefined ? [] : [target.bootstrap, String(target.brokerPid)])]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  const line = out.trim().split('\n').pop() ?? ''
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`latency run of ${system} exited ${code}`)
+  return JSON.parse(line) as LatencyResult
+}
+
 // A peer client's stray rejection (e.g. a publish timing out after its run failed) must not end the whole run.
 process.on('unhandledRejection', (err) => process.stderr.write(`unhandled rejection: ${(err as Error).message}\n`))
 
@@ -134,11 +147,11 @@ try {
     // Latency runs take turns (every system once, then again), so a noisy moment of the machine
     // does not fall on one system's runs only.
     for (let run = 1; run <= latencyRuns; run++) {
-      await step(`Tributary latency at ${rate}/s (run ${run})`, latency, async () => [await latencyTributary(broker.target, rate, latencySeconds, recordBytes)])
-      if (!values['skip-kcat']) await step(`Tributary latency with kcat at ${rate}/s (run ${run})`, latency, async () => [await latencyKcat(broker.target, rate, latencySeconds, recordBytes)])
+      await step(`Tributary latency at ${rate}/s (run ${run})`, latency, async () => [await latencyInChild('tributary', broker.target)])
+      if (!values['skip-kcat']) await step(`Tributary latency with kcat at ${rate}/s (run ${run})`, latency, async () => [await latencyInChild('kcat', broker.target)])
       if (!values['skip-peers']) {
-        await step(`Redis Streams latency at ${rate}/s (run ${run})`, latency, async () => [await latencyRedis(rate, latencySeconds, recordBytes)])
-        await step(`NATS JetStream latency at ${rate}/s (run ${run})`, latency, async () => [await latencyNats(rate, latencySeconds, recordBytes)])
+        await step(`Redis Streams latency at ${rate}/s (run ${run})`, latency, async () => [await latencyInChild('redis')])
+        await step(`NATS JetStream latency at ${rate}/s (run ${run})`, latency, async () => [await latencyInChild('nats')])
       }
     }
   } finally {
