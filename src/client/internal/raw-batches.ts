@@ -46,21 +46,31 @@ export function isEncodedBatchSink(p: Producer): p is Producer & EncodedBatchSin
   return typeof s.appendBatch === 'function' && typeof s.partitionCount === 'function'
 }
 
-/** What a fetch's bytes hold for a reader at `position`, from the batch headers alone. */
-export function scanFetched(bytes: Buffer, position: number): { nextOffset: number; hasRecords: boolean } {
+/**
+ * Walks the whole batches of `bytes` (a torn or short tail ends the walk), calling `visit` with each
+ * data batch whose last offset is at or past `position` (control batches skipped); returns the offset
+ * past the last batch seen, at least `position`.
+ */
+function walkBatches(bytes: Buffer, position: number, visit: (pos: number, size: number) => void): number {
   let nextOffset = position
-  let hasRecords = false
   let pos = 0
   while (bytes.length - pos >= BATCH_OVERHEAD) {
     const size = bytes.readInt32BE(pos + BatchOffsets.batchLength) + LOG_OVERHEAD
     if (size < BATCH_OVERHEAD || pos + size > bytes.length) break
     const lastOffset = baseOffsetAt(bytes, pos) + bytes.readInt32BE(pos + BatchOffsets.lastOffsetDelta)
-    if (lastOffset >= position && !isControlBatch(bytes.readInt16BE(pos + BatchOffsets.attributes)) && bytes.readInt32BE(pos + BatchOffsets.recordsCount) > 0) {
-      hasRecords = true
-    }
+    if (lastOffset >= position && !isControlBatch(bytes.readInt16BE(pos + BatchOffsets.attributes))) visit(pos, size)
     if (lastOffset + 1 > nextOffset) nextOffset = lastOffset + 1
     pos += size
   }
+  return nextOffset
+}
+
+/** What a fetch's bytes hold for a reader at `position`, from the batch headers alone. */
+export function scanFetched(bytes: Buffer, position: number): { nextOffset: number; hasRecords: boolean } {
+  let hasRecords = false
+  const nextOffset = walkBatches(bytes, position, (pos) => {
+    if (bytes.readInt32BE(pos + BatchOffsets.recordsCount) > 0) hasRecords = true
+  })
   return { nextOffset, hasRecords }
 }
 
@@ -72,18 +82,7 @@ export function scanFetched(bytes: Buffer, position: number): { nextOffset: numb
  */
 export function decodeFetched(topic: string, partition: number, bytes: Buffer, position: number, highWatermark: number): ConsumerBatch {
   const records: ConsumerRecord[] = []
-  let nextOffset = position
-  let pos = 0
-  while (bytes.length - pos >= BATCH_OVERHEAD) {
-    const size = bytes.readInt32BE(pos + BatchOffsets.batchLength) + LOG_OVERHEAD
-    if (size < BATCH_OVERHEAD || pos + size > bytes.length) break
-    const lastOffset = baseOffsetAt(bytes, pos) + bytes.readInt32BE(pos + BatchOffsets.lastOffsetDelta)
-    if (lastOffset >= position && !isControlBatch(bytes.readInt16BE(pos + BatchOffsets.attributes))) {
-      decodeRecords(bytes, pos, size, topic, partition, records)
-    }
-    if (lastOffset + 1 > nextOffset) nextOffset = lastOffset + 1
-    pos += size
-  }
+  const nextOffset = walkBatches(bytes, position, (pos, size) => decodeRecords(bytes, pos, size, topic, partition, records))
   let skip = 0
   while (skip < records.length && (records[skip] as ConsumerRecord).offset < position) skip++
   if (skip > 0) records.splice(0, skip)
