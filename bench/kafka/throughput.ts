@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { once } from 'node:events'
 import { createKafkaClient } from '../../src/client/kafka/index.ts'
 import { type ProducerRecord } from '../../src/client/types.ts'
@@ -140,6 +141,9 @@ export async function benchKcat(target: Target, records: number, recordBytes: nu
     printed = await kcat(['-C', ...common, '-o', 'beginning', '-e', '-f', '\\n', '-X', 'fetch.wait.max.ms=50', '-X', 'fetch.max.bytes=16777216', '-X', 'max.partition.fetch.bytes=8388608'])
   })
   assert.equal(printed, records, 'kcat printed one line per record')
+  // Removed at once: left behind, its ~500 MB of dirty pages would be written back ~30 s later, in
+  // the middle of the latency runs, and stall their fsyncs.
+  await rm(file, { force: true })
   const bytes = records * recordBytes
   return [
     { system, phase: 'produce', records, bytes, seconds: produce.seconds, durability: TRIBUTARY_DURABILITY, brokerCpu: produce.brokerCpu, clientCpu: produce.clientCpu },
