@@ -15,7 +15,7 @@
  *   --skip-peers         Tributary only
  *   --skip-kcat          no kcat runs
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -96,6 +96,9 @@ async function startBroker(dataDir: string): Promise<{ target: Target; stop(): P
 
 /** One latency run in a fresh process (latency-main.ts), so no run measures through another's heap. */
 async function latencyInChild(system: 'tributary' | 'kcat' | 'redis' | 'nats', target?: Target): Promise<LatencyResult> {
+  // Dirty pages another system left (NATS writes its store without fsync) would be written back
+  // during this run and stall any fsync on the disk: every run starts with them on disk.
+  spawnSync('sync')
   const main = fileURLToPath(new URL('./latency-main.ts', import.meta.url))
   const args = [main, system, String(rate), String(latencySeconds), String(recordBytes), ...(target === undefined ? [] : [target.bootstrap, String(target.brokerPid)])]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
