@@ -6,9 +6,9 @@
  * first record, so nothing handed to nobody is skipped.
  *
  * When the served consumer can hand out fetched batches undecoded (the embedded one, see
- * src/client/internal/raw-batches.ts), the host sends those bytes, copied once into a transferred
- * buffer, and the remote side decodes them: this thread, which also runs the broker, never decodes
- * a record. Other consumers' batches are packed record by record (record-codec.ts).
+ * src/client/internal/raw-batches.ts), the host sends those bytes (the broker's read buffer itself
+ * transferred, see wireRaw) and the remote side decodes them: this thread, which also runs the
+ * broker, never decodes a record. Other consumers' batches are packed record by record (record-codec.ts).
  */
 import { type RawPartitionBatches, isRawBatchSource } from '../internal/raw-batches.ts'
 import { type Client, type Consumer, type ConsumerBatch, type ConsumerOptions, type SeekTarget, type TopicPartition, type TopicPartitionOffset } from '../types.ts'
@@ -163,7 +163,8 @@ export class HostConsumer {
 /**
  * The fetched bytes for the reply to transfer. The embedded consumer's fetches pass no
  * `readBuffers`, so the broker reads each into a fresh buffer that nothing else keeps (FetchOptions
- * in src/broker/types.ts: "fresh buffers when absent"), and that buffer moves to the worker as it is. One that may be shared is copied: a buffer cut from Node's pool (whose slab is
+ * in src/broker/types.ts: "fresh buffers when absent"), and that buffer moves to the worker as it
+ * is. One that may be shared is copied: a buffer cut from Node's pool (whose slab is
  * Buffer.poolSize bytes and holds other buffers) or a shared one. allocUnsafeSlow for the copy: its
  * own ArrayBuffer, not zero-filled (as `new ArrayBuffer` would be, four times the cost of the copy).
  */
